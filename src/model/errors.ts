@@ -1,0 +1,47 @@
+import type { Problem } from "./decision.js";
+
+/** Stable error codes. Exit codes and HTTP statuses are chosen from these in cli/ and server/ only. */
+export const ERROR_CODES = {
+  CIP_USAGE: "The command line or request is not valid",
+  CIP_FILE_READ: "A file could not be read",
+  CIP_INPUT_TOO_LARGE: "An input is larger than the configured limit",
+  CIP_PARSE: "A document is not valid JSON or YAML",
+  CIP_BUNDLE_INVALID: "A policy bundle does not validate",
+  CIP_BUNDLE_VERSION: "A policy bundle has an unsupported version",
+  CIP_FACTS_INVALID: "An image facts document does not validate",
+  CIP_IMAGE_REF_INVALID: "An image reference cannot be parsed",
+  CIP_REPORT_UNSUPPORTED: "A scanner report format is not supported",
+  CIP_TRIGGER_ERROR: "A trigger failed while evaluating",
+  CIP_GATE_RETIRED: "A policy uses a gate anchore-engine retired",
+  CIP_EXPRESSION_INVALID: "A CEL expression does not compile",
+  CIP_ALLOWLIST_EXPIRED: "An allowlist item has expired",
+  CIP_ALLOWLIST_EXPIRING: "An allowlist item expires soon",
+  CIP_OUTPUT_WRITE: "An output could not be written",
+  CIP_INTERNAL: "An unexpected internal error",
+} as const;
+
+/** One of the stable error codes. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The one error class of CIPolicE. Messages read "Cannot <do X>: <what is wrong> (<where>)";
+ * `hint` says what to do; `problems` lists every problem found when there are several.
+ */
+export class CipError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly problems: Problem[];
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; problems?: Problem[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CipError";
+    this.code = code;
+    this.hint = options.hint;
+    this.problems = options.problems ?? [];
+  }
+}
+
+/** True when the value is a CipError (also across module copies). */
+export function isCipError(value: unknown): value is CipError {
+  return value instanceof CipError || (value instanceof Error && value.name === "CipError" && "code" in value);
+}

@@ -1,0 +1,7 @@
+export * from "./action.js";
+export * from "./bundle.js";
+export * from "./decision.js";
+export * from "./errors.js";
+export * from "./facts.js";
+export * from "./image-ref.js";
+export * from "./severity.js";

@@ -1,0 +1,92 @@
+import type { ImageFacts } from "../model/index.js";
+import type { TriggerParams } from "./trigger-params.js";
+
+/**
+ * How a parameter value (always a string in the bundle) is checked and parsed, after anchore-engine's
+ * parameter classes: `string` (any string), `boolean` ("true"/"false", any case), `integer` (digits),
+ * `float`, `enum` (one of `values`), `enum-list` (comma list, each one of `values`), `string-list`
+ * (comma list), `int-list` (comma list of integers), `pipe-list` (`a|b|c`), `name-version-list`
+ * (`name|version,name|version`), `regex` (a Python-style regular expression that must compile).
+ */
+export type ParamKind =
+  | "string"
+  | "boolean"
+  | "integer"
+  | "float"
+  | "enum"
+  | "enum-list"
+  | "string-list"
+  | "int-list"
+  | "pipe-list"
+  | "name-version-list"
+  | "regex";
+
+/** One trigger parameter as the catalog declares it. Names are lower case. */
+export interface ParamSpec {
+  name: string;
+  description: string;
+  kind: ParamKind;
+  required?: boolean;
+  /** Allowed values for `enum` and `enum-list`. */
+  values?: readonly string[];
+  /** The default the trigger applies when the parameter is absent (documentation and `policy gates`). */
+  default?: string;
+  example?: string;
+}
+
+/** What a trigger reports for one hit. */
+export interface TriggerHit {
+  message: string;
+  /** Explicit trigger id (`CVE-1+pkg`); otherwise md5(gate + trigger + message), as anchore-engine. */
+  instanceId?: string;
+}
+
+/** What a compiled trigger sees when it runs against one image. */
+export interface TriggerContext<G = unknown> {
+  facts: ImageFacts;
+  /** Data the gate prepared once for all its triggers on this image. */
+  gate: G;
+  /** Evaluation time: triggers never read the clock. */
+  now: Date;
+  fire(hit: TriggerHit): void;
+}
+
+/** A trigger compiled with its parameters: run it once per image. */
+export type TriggerEvaluator<G = unknown> = (ctx: TriggerContext<G>) => void;
+
+/** A trigger of a gate: its parameters and how it compiles them into an evaluator. */
+export interface TriggerSpec<G = unknown> {
+  name: string;
+  description: string;
+  params: readonly ParamSpec[];
+  /** Fixed trigger id for every hit (anchore's `__trigger_id__`), e.g. `always`. */
+  fixedId?: string;
+  /** `eol` triggers are rejected in strict validation and only noted otherwise. */
+  lifecycle?: "active" | "deprecated" | "eol";
+  /**
+   * Checks values beyond their kind (a regex compiles, a CEL expression type-checks) and builds the
+   * evaluator. Throw a `ParamValueError` to reject a value; it becomes a validation problem.
+   */
+  compile(params: TriggerParams): TriggerEvaluator<G>;
+}
+
+/** A gate: a group of triggers sharing a kind of facts. One file per gate under `gates/`. */
+export interface GateSpec<G = unknown> {
+  name: string;
+  description: string;
+  triggers: readonly TriggerSpec<G>[];
+  /** Prepares data shared by the gate's triggers for one image (parsed files, indexes). */
+  prepare?(facts: ImageFacts, now: Date): G;
+  /** Whether the gate's facts come from a layer analysis (a later stage) rather than config or reports. */
+  needsLayerAnalysis?: boolean;
+}
+
+/** Thrown by `compile` for a parameter value that cannot be used. */
+export class ParamValueError extends Error {
+  readonly param: string;
+  constructor(param: string, message: string) {
+    super(message);
+    this.name = "ParamValueError";
+    this.param = param;
+  }
+}

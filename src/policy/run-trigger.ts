@@ -1,0 +1,34 @@
+import type { ImageFacts } from "../model/index.js";
+import type { GateSpec, TriggerEvaluator, TriggerSpec } from "./gate-types.js";
+import { defaultTriggerId } from "./trigger-id.js";
+
+/** One trigger hit with its final trigger id. */
+export interface FiredHit {
+  triggerId: string;
+  message: string;
+}
+
+/**
+ * Runs a compiled trigger against one image and returns its hits with trigger ids: the explicit instance
+ * id, else the trigger's fixed id, else md5(gate + trigger + message) as anchore-engine computes it.
+ */
+export function runTrigger(
+  gate: GateSpec,
+  trigger: TriggerSpec,
+  evaluator: TriggerEvaluator,
+  facts: ImageFacts,
+  gateData: unknown,
+  now: Date,
+): FiredHit[] {
+  const hits: FiredHit[] = [];
+  evaluator({
+    facts,
+    gate: gateData,
+    now,
+    fire(hit) {
+      const triggerId = hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);
+      hits.push({ triggerId, message: hit.message });
+    },
+  });
+  return hits;
+}
