@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   CIP_EXPRESSION_INVALID: "A CEL expression does not compile",
   CIP_ALLOWLIST_EXPIRED: "An allowlist item has expired",
   CIP_ALLOWLIST_EXPIRING: "An allowlist item expires soon",
+  CIP_NO_MAPPING: "No mapping of the bundle selects the image",
   CIP_OUTPUT_WRITE: "An output could not be written",
   CIP_INTERNAL: "An unexpected internal error",
 } as const;

@@ -5,3 +5,4 @@ export * from "./errors.js";
 export * from "./facts.js";
 export * from "./image-ref.js";
 export * from "./severity.js";
+export * from "./schema-issues.js";

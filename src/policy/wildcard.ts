@@ -1,11 +1,14 @@
+import { compilePythonRegex } from "./python-regex.js";
+
 /**
  * anchore-engine's pattern matching for mappings and allowlists: `*` matches any run of characters and
  * the whole string must match; a `regexp:` prefix means the rest is a raw regular expression, matched at
- * the start (Python `re.match`).
+ * the start (Python `re.match`). An invalid raw expression throws SyntaxError.
  */
 export function wildcardToRegExp(pattern: string): RegExp {
   if (pattern.trim().startsWith("regexp:")) {
-    return new RegExp(`^(?:${pattern.slice(pattern.indexOf("regexp:") + "regexp:".length)})`);
+    const raw = compilePythonRegex(pattern.slice(pattern.indexOf("regexp:") + "regexp:".length));
+    return new RegExp(`^(?:${raw.source})`, raw.flags);
   }
   return new RegExp(`^${pattern.split("*").map(escapeRegExp).join("(.*)")}$`, "s");
 }

@@ -1,0 +1,44 @@
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { checkCommand } from "./commands/check.js";
+import { policyCommand } from "./commands/policy.js";
+import { EXIT } from "./exit-codes.js";
+import { formatError } from "./print-error.js";
+
+/** The package version, shown by --version. */
+export const VERSION = "0.1.0";
+
+/**
+ * Runs the CLI with the given arguments (without `node` and the script) and resolves to the exit code.
+ * Only here are errors turned into exit codes: usage errors and unreadable input are 2.
+ */
+export async function runCli(args: readonly string[]): Promise<number> {
+  const debug = args.includes("--debug");
+  let exitCode: number = EXIT.pass;
+  const setExitCode = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command("cipolice")
+    .description("Container image policy engine: decide which images may be built on, pushed, deployed and kept running")
+    .version(VERSION)
+    .option("--debug", "print stack traces with errors")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.addCommand(checkCommand(setExitCode));
+  program.addCommand(policyCommand(setExitCode));
+  for (const command of program.commands) {
+    command.exitOverride();
+    command.option("--debug", "print stack traces with errors");
+    for (const sub of command.commands) sub.exitOverride().option("--debug", "print stack traces with errors");
+  }
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message; help and version are successes.
+      return error.exitCode === 0 ? EXIT.pass : EXIT.cannotEvaluate;
+    }
+    process.stderr.write(formatError(error, debug));
+    return EXIT.cannotEvaluate;
+  }
+}

@@ -1,0 +1,20 @@
+import { isCipError } from "../model/index.js";
+
+/**
+ * Formats an error for the terminal: "cipolice: <message>", one line per problem with its location,
+ * then the hint. Stack traces only with --debug; an unexpected error says it is a bug.
+ */
+export function formatError(error: unknown, debug: boolean): string {
+  const lines: string[] = [];
+  if (isCipError(error)) {
+    lines.push(`cipolice: error ${error.code}: ${error.message}`);
+    for (const p of error.problems) lines.push(`  ${p.level === "error" ? "-" : `${p.level}:`} ${p.message}`);
+    if (error.hint) lines.push(`  hint: ${error.hint}`);
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    lines.push(`cipolice: error CIP_INTERNAL: ${message}`);
+    lines.push("  hint: this is a bug in cipolice; run again with --debug and report the output.");
+  }
+  if (debug && error instanceof Error && error.stack) lines.push(error.stack);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,171 @@
+import { z } from "zod";
+import {
+  CipError,
+  describeSchemaIssue,
+  formatIssuePath,
+  type ImageFacts,
+  type Problem,
+  SEVERITIES,
+} from "../model/index.js";
+
+const str = z.string();
+const strList = z.array(z.string());
+const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an RFC 3339 date-time");
+
+const imageRef = z.strictObject({
+  registry: str.min(1),
+  repository: str.min(1),
+  tag: str.optional(),
+  digest: str.optional(),
+});
+
+const packageRef = z.strictObject({
+  name: str,
+  version: str,
+  type: str,
+  path: str.optional(),
+  purl: str.optional(),
+});
+
+const pkg = packageRef.extend({ licenses: strList.optional() });
+
+const cvss = z.strictObject({
+  version: str,
+  source: z.enum(["nvd", "vendor"]),
+  sourceName: str.optional(),
+  baseScore: z.number().min(0).max(10),
+  exploitabilityScore: z.number().min(0).optional(),
+  impactScore: z.number().min(0).optional(),
+  vector: str.optional(),
+});
+
+const vulnerability = z.strictObject({
+  id: str.min(1),
+  aliases: strList.optional(),
+  package: packageRef,
+  severity: z.enum(SEVERITIES as [string, ...string[]]),
+  cvss: z.array(cvss).optional(),
+  fix: z.strictObject({
+    state: z.enum(["fixed", "not-fixed", "wont-fix", "end-of-life", "unknown"]),
+    versions: strList,
+  }),
+  epss: z.strictObject({ score: z.number(), percentile: z.number().optional(), date: str.optional() }).optional(),
+  knownExploited: z.boolean().optional(),
+  detectedAt: time.optional(),
+  fixAvailableAt: time.optional(),
+  publishedAt: time.optional(),
+  url: str.optional(),
+  description: str.optional(),
+  sources: strList.optional(),
+  vex: z
+    .strictObject({
+      status: z.enum(["not_affected", "affected", "fixed", "under_investigation"]),
+      justification: str.optional(),
+      statement: str.optional(),
+      document: str.optional(),
+    })
+    .optional(),
+});
+
+const feed = z.strictObject({ syncedAt: time.optional(), versions: z.record(str, strList) });
+
+/** Schema of the normalized facts document (`cipolice facts` prints it; `cipolice check --facts` reads it). */
+export const factsDocumentSchema = z.strictObject({
+  $schema: str.optional(),
+  schemaVersion: z.literal("1").optional(),
+  ref: imageRef,
+  digest: str.optional(),
+  imageId: str.optional(),
+  platform: z.strictObject({ os: str, architecture: str, variant: str.optional() }).optional(),
+  config: z
+    .strictObject({
+      user: str.optional(),
+      env: strList.optional(),
+      exposedPorts: strList.optional(),
+      labels: z.record(str, str).optional(),
+      entrypoint: strList.optional(),
+      cmd: strList.optional(),
+      workdir: str.optional(),
+      healthcheck: z
+        .strictObject({
+          test: strList,
+          interval: z.number().optional(),
+          timeout: z.number().optional(),
+          retries: z.number().optional(),
+        })
+        .optional(),
+      stopSignal: str.optional(),
+      volumes: strList.optional(),
+      created: time.optional(),
+    })
+    .optional(),
+  dockerfile: z
+    .strictObject({
+      mode: z.enum(["actual", "guessed", "unknown"]),
+      instructions: z.array(z.strictObject({ directive: str.min(1), value: str, line: z.number().int().optional() })),
+    })
+    .optional(),
+  layers: z.array(z.strictObject({ digest: str, size: z.number().optional(), mediaType: str.optional() })).optional(),
+  size: z.number().nonnegative().optional(),
+  distro: z.strictObject({ name: str, version: str.optional(), like: strList.optional() }).optional(),
+  packages: z.array(pkg).optional(),
+  vulnerabilities: z.array(vulnerability).optional(),
+  files: z
+    .array(
+      z.strictObject({
+        path: str,
+        mode: z.number().int(),
+        size: z.number().optional(),
+        type: z.enum(["file", "dir", "symlink", "hardlink", "other"]).optional(),
+        linkTarget: str.optional(),
+        checksums: z.record(str, str).optional(),
+      }),
+    )
+    .optional(),
+  contentMatches: z.record(str, strList).optional(),
+  secrets: z.array(z.strictObject({ regexName: str, path: str, line: z.number().optional() })).optional(),
+  malware: z
+    .array(z.strictObject({ scanner: str, findings: z.array(z.strictObject({ path: str, signature: str })) }))
+    .optional(),
+  passwd: str.optional(),
+  retrievedFiles: z.record(str, str).optional(),
+  packageVerification: z
+    .array(z.strictObject({ package: str, path: str, problem: z.enum(["changed", "missing"]) }))
+    .optional(),
+  feeds: z.strictObject({ npm: feed.optional(), gem: feed.optional() }).optional(),
+  previousPackages: z.array(pkg).optional(),
+  context: z.strictObject({ namespace: str.optional(), environment: str.optional() }).optional(),
+  provenance: z
+    .array(
+      z.strictObject({
+        source: str,
+        version: str.optional(),
+        producedAt: time.optional(),
+        dbUpdatedAt: time.optional(),
+        location: str.optional(),
+      }),
+    )
+    .optional(),
+});
+
+/**
+ * Validates a parsed facts document and returns it as ImageFacts. Throws CIP_FACTS_INVALID listing every
+ * problem with its path (`vulnerabilities[12].severity: expected one of …`).
+ */
+export function factsFromDocument(document: unknown, source: string): ImageFacts {
+  const parsed = factsDocumentSchema.safeParse(document);
+  if (parsed.success) {
+    const { $schema: _schema, schemaVersion: _version, ...facts } = parsed.data;
+    return facts as ImageFacts;
+  }
+  const problems: Problem[] = parsed.error.issues.slice(0, 50).map((issue) => {
+    const path = formatIssuePath(issue.path);
+    return { level: "error", code: "CIP_FACTS_INVALID", message: `${path}: ${describeSchemaIssue(issue)}`, path };
+  });
+  const more = parsed.error.issues.length - problems.length;
+  throw new CipError(
+    "CIP_FACTS_INVALID",
+    `Cannot use facts from ${source}: ${parsed.error.issues.length} problem${parsed.error.issues.length > 1 ? "s" : ""}${more > 0 ? ` (first ${problems.length} shown)` : ""}`,
+    { problems, hint: "Fix the fields named above; `cipolice facts` prints a valid document to start from." },
+  );
+}

@@ -1,0 +1,157 @@
+import type { Allowlist, AllowlistItem, AllowlistMatch, Problem } from "../model/index.js";
+import { wildcardMatch, wildcardToRegExp } from "./wildcard.js";
+
+/** An allowlist item ready to match: its expiry parsed. */
+interface CompiledItem {
+  item: AllowlistItem;
+  order: number;
+  expiresAtMs?: number;
+}
+
+/** An allowlist compiled for fast lookup by gate and trigger id. */
+export interface CompiledAllowlist {
+  allowlist: Allowlist;
+  byGate: Map<string, GateIndex>;
+}
+
+interface GateIndex {
+  /** Items whose trigger id has no wildcard, by exact id. */
+  exact: Map<string, CompiledItem[]>;
+  /** Items of the form `PREFIX+*` (anchore's CVE-keyed items), by PREFIX. */
+  byPrefix: Map<string, CompiledItem[]>;
+  /** Every other pattern, tried in order. */
+  other: CompiledItem[];
+}
+
+/** RFC 3339 date-time, as anchore-engine requires for `expires_on` (a bare date is an error there too). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Compiles an allowlist; problems name items whose `expires_on` is not an RFC 3339 date-time. */
+export function compileAllowlist(allowlist: Allowlist, path: string): { compiled: CompiledAllowlist; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const byGate = new Map<string, GateIndex>();
+  allowlist.items.forEach((item, order) => {
+    const compiled: CompiledItem = { item, order };
+    if (item.expiresOn !== undefined) {
+      const ms = RFC3339.test(item.expiresOn) ? Date.parse(item.expiresOn) : Number.NaN;
+      if (Number.isNaN(ms)) {
+        problems.push({
+          level: "error",
+          code: "CIP_BUNDLE_INVALID",
+          message: `allowlist "${allowlist.id}" item "${item.id}": expires_on ${JSON.stringify(item.expiresOn)} is not an RFC 3339 date-time (write e.g. 2027-01-31T00:00:00Z)`,
+          allowlistId: allowlist.id,
+          itemId: item.id,
+          path: `${path}.items[${order}].expires_on`,
+        });
+        return;
+      }
+      compiled.expiresAtMs = ms;
+    }
+    if (item.triggerId.trim().startsWith("regexp:")) {
+      try {
+        wildcardToRegExp(item.triggerId);
+      } catch (error) {
+        problems.push({
+          level: "error",
+          code: "CIP_BUNDLE_INVALID",
+          message: `allowlist "${allowlist.id}" item "${item.id}": trigger_id ${JSON.stringify(item.triggerId)} is not a valid regular expression (${(error as Error).message})`,
+          allowlistId: allowlist.id,
+          itemId: item.id,
+          path: `${path}.items[${order}].trigger_id`,
+        });
+        return;
+      }
+    }
+    const gate = item.gate.toLowerCase();
+    let index = byGate.get(gate);
+    if (!index) {
+      index = { exact: new Map(), byPrefix: new Map(), other: [] };
+      byGate.set(gate, index);
+    }
+    const pattern = item.triggerId;
+    const prefixMatch = /^([A-Za-z0-9.:_-]+)\+\*$/.exec(pattern);
+    if (!pattern.includes("*") && !pattern.startsWith("regexp:")) push(index.exact, pattern, compiled);
+    else if (prefixMatch?.[1]) push(index.byPrefix, prefixMatch[1], compiled);
+    else index.other.push(compiled);
+  });
+  return { compiled: { allowlist, byGate }, problems };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** What an allowlist lookup needs to know about the hit and the image. */
+export interface AllowlistQuery {
+  gate: string;
+  triggerId: string;
+  /** Canonical image reference, for item scopes. */
+  image: string;
+  namespace?: string;
+  nowMs: number;
+}
+
+/** Result of looking a hit up in the mapping's allowlists. */
+export interface AllowlistLookup {
+  match?: AllowlistMatch;
+  /** Expired items that would have matched: the decision notes them. */
+  expired: { allowlist: Allowlist; item: AllowlistItem }[];
+}
+
+/**
+ * Finds the first allowlist item (allowlists in mapping order, items in document order) that suppresses
+ * a hit: same gate (case-insensitive), trigger id equal or matching the pattern, not expired, in scope.
+ */
+export function lookupAllowlists(lists: readonly CompiledAllowlist[], query: AllowlistQuery): AllowlistLookup {
+  const expired: AllowlistLookup["expired"] = [];
+  const gate = query.gate.toLowerCase();
+  for (const list of lists) {
+    const index = list.byGate.get(gate);
+    if (!index) continue;
+    const plus = query.triggerId.indexOf("+");
+    const candidates = [
+      ...(index.exact.get(query.triggerId) ?? []),
+      ...(plus > 0 ? (index.byPrefix.get(query.triggerId.slice(0, plus)) ?? []) : []),
+      ...index.other,
+    ].sort((a, b) => a.order - b.order);
+    for (const c of candidates) {
+      if (!patternMatches(c.item.triggerId, query.triggerId) || !inScope(c.item, query)) continue;
+      if (c.expiresAtMs !== undefined && query.nowMs >= c.expiresAtMs) {
+        expired.push({ allowlist: list.allowlist, item: c.item });
+        continue;
+      }
+      return { match: toMatch(list.allowlist, c.item), expired };
+    }
+  }
+  return { expired };
+}
+
+function patternMatches(pattern: string, triggerId: string): boolean {
+  return pattern === triggerId || wildcardMatch(pattern, triggerId);
+}
+
+function inScope(item: AllowlistItem, query: AllowlistQuery): boolean {
+  const scope = item.scope;
+  if (!scope) return true;
+  if (scope.images && !scope.images.some((p) => wildcardMatch(p, query.image))) return false;
+  if (scope.namespaces) {
+    const ns = query.namespace;
+    if (ns === undefined || !scope.namespaces.some((p) => wildcardMatch(p, ns))) return false;
+  }
+  return true;
+}
+
+function toMatch(allowlist: Allowlist, item: AllowlistItem): AllowlistMatch {
+  return {
+    allowlistId: allowlist.id,
+    ...(allowlist.name !== undefined ? { allowlistName: allowlist.name } : {}),
+    itemId: item.id,
+    pattern: item.triggerId,
+    ...(item.reason !== undefined ? { reason: item.reason } : {}),
+    ...(item.owner !== undefined ? { owner: item.owner } : {}),
+    ...(item.ticket !== undefined ? { ticket: item.ticket } : {}),
+    ...(item.expiresOn !== undefined ? { expiresOn: item.expiresOn } : {}),
+  };
+}

@@ -1,0 +1,251 @@
+import { createHash } from "node:crypto";
+import {
+  type Action,
+  type DecisionV1,
+  type ImageFacts,
+  type ImageRule,
+  type ImageRuleMatch,
+  type Problem,
+  type ResultRow,
+  worstAction,
+} from "../model/index.js";
+import { type AllowlistLookup, lookupAllowlists } from "./allowlist.js";
+import type { CompiledBundle, CompiledPolicy } from "./compile-bundle.js";
+import type { GateSpec } from "./gate-types.js";
+import { firstMatchingMapping, imageRuleMatches, type MatchTarget } from "./image-match.js";
+import { describe } from "./normalize-bundle.js";
+import { runTrigger } from "./run-trigger.js";
+
+/** Inputs of one evaluation besides the bundle and the facts. */
+export interface EvaluateOptions {
+  /** Evaluation time; the engine never reads the clock. */
+  now: Date;
+  /** Canonical reference of the image (`docker.io/library/nginx:latest`). */
+  imageRef: string;
+  /** Decision id; by default derived from bundle digest, image and time. */
+  decisionId?: string;
+  /** Allowlist items expiring within this many days produce a warning. Default 14. */
+  expiryWarningDays?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Evaluates a compiled bundle against the facts of one image and returns the decision, following
+ * anchore-engine: the first matching mapping selects policies and allowlists; each policy's action is the
+ * worst of its non-allowlisted hits; a denied image stops, an allowed image goes, else the policy action.
+ */
+export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: EvaluateOptions): DecisionV1 {
+  const nowMs = options.now.getTime();
+  const target: MatchTarget = {
+    registry: facts.ref.registry,
+    repository: facts.ref.repository,
+    ...(facts.ref.tag !== undefined ? { tag: facts.ref.tag } : {}),
+    ...((facts.ref.digest ?? facts.digest) !== undefined ? { digest: facts.ref.digest ?? facts.digest } : {}),
+    ...(facts.imageId !== undefined ? { imageId: facts.imageId } : {}),
+  };
+  const context = facts.context ?? {};
+  const { bundle } = compiled;
+  const problems: Problem[] = [];
+  const results: ResultRow[] = [];
+  const found = firstMatchingMapping(bundle.mappings, target, context);
+  const policyActions: Action[] = [];
+
+  if (found) {
+    const { mapping } = found;
+    const lists = mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? []);
+    const gateData = new Map<GateSpec, { data?: unknown; error?: Error }>();
+    const expiredSeen = new Set<string>();
+    for (const policyId of mapping.policyIds) {
+      const policy = compiled.policies.get(policyId);
+      if (!policy) continue;
+      const rows = evaluatePolicy(policy, facts, options.now, gateData, problems);
+      let policyAction: Action = "go";
+      for (const row of rows) {
+        if (row.status === "fired") {
+          const lookup = lookupAllowlists(lists, {
+            gate: row.gate,
+            triggerId: row.triggerId,
+            image: options.imageRef,
+            ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
+            nowMs,
+          });
+          noteExpired(lookup, row, expiredSeen, problems);
+          if (lookup.match) {
+            row.allowlisted = lookup.match;
+            row.effectiveAction = "go";
+          }
+        }
+        policyAction = worstAction(policyAction, row.effectiveAction);
+        results.push(row);
+      }
+      policyActions.push(policyAction);
+    }
+    noteExpiringSoon(results, nowMs, options.expiryWarningDays ?? 14, problems);
+  } else {
+    problems.push({
+      level: "info",
+      code: "CIP_NO_MAPPING",
+      message: `no mapping of bundle ${describe(bundle)} selects ${options.imageRef}; no policy was evaluated`,
+    });
+  }
+
+  const policyAction = policyActions.reduce<Action>((a, b) => worstAction(a, b), "go");
+  const denied = firstImageRule(bundle.deniedImages, target);
+  const allowed = firstImageRule(bundle.allowedImages, target);
+  const finalAction: Action = denied ? "stop" : allowed ? "go" : policyAction;
+  const reason = denied ? "denylisted" : allowed ? "allowlisted" : found ? "policy_evaluation" : "no_mapping";
+  const evaluatedAt = options.now.toISOString();
+  return {
+    schemaVersion: "1",
+    decisionId: options.decisionId ?? deriveDecisionId(compiled.digest, options.imageRef, evaluatedAt),
+    image: {
+      ref: options.imageRef,
+      registry: facts.ref.registry,
+      repository: facts.ref.repository,
+      ...(facts.ref.tag !== undefined ? { tag: facts.ref.tag } : {}),
+      ...(target.digest !== undefined ? { digest: target.digest } : {}),
+      ...(facts.imageId !== undefined ? { imageId: facts.imageId } : {}),
+    },
+    bundle: { id: bundle.id, ...(bundle.name !== undefined ? { name: bundle.name } : {}), digest: compiled.digest },
+    mapping: found
+      ? {
+          ...(found.mapping.id !== undefined ? { id: found.mapping.id } : {}),
+          ...(found.mapping.name !== undefined ? { name: found.mapping.name } : {}),
+          index: found.index,
+        }
+      : null,
+    policies: found
+      ? found.mapping.policyIds.map((id) => {
+          const p = compiled.policies.get(id)?.policy;
+          return { id, ...(p?.name !== undefined ? { name: p.name } : {}) };
+        })
+      : [],
+    finalAction,
+    policyAction,
+    status: finalAction === "stop" ? "fail" : "pass",
+    reason,
+    ...(allowed ? { allowedImage: imageRuleMatch(allowed) } : {}),
+    ...(denied ? { deniedImage: imageRuleMatch(denied) } : {}),
+    results,
+    problems: [...compiled.warnings, ...problems],
+    evaluatedAt,
+  };
+}
+
+function evaluatePolicy(
+  compiled: CompiledPolicy,
+  facts: ImageFacts,
+  now: Date,
+  gateData: Map<GateSpec, { data?: unknown; error?: Error }>,
+  problems: Problem[],
+): ResultRow[] {
+  const { policy } = compiled;
+  const rows: ResultRow[] = [];
+  for (const { gate, rules } of compiled.gateGroups) {
+    let prepared = gateData.get(gate);
+    if (!prepared) {
+      try {
+        prepared = { data: gate.prepare ? gate.prepare(facts, now) : undefined };
+      } catch (error) {
+        prepared = { error: asError(error) };
+      }
+      gateData.set(gate, prepared);
+    }
+    for (const rule of rules) {
+      const base = {
+        policyId: policy.id,
+        ...(policy.name !== undefined ? { policyName: policy.name } : {}),
+        ...(rule.rule.id !== undefined ? { ruleId: rule.rule.id } : {}),
+        gate: gate.name,
+        trigger: rule.trigger.name,
+        action: rule.action,
+      };
+      try {
+        if (prepared.error) throw prepared.error;
+        for (const hit of runTrigger(gate, rule.trigger, rule.evaluator, facts, prepared.data, now)) {
+          rows.push({ ...base, triggerId: hit.triggerId, message: hit.message, effectiveAction: rule.action, status: "fired" });
+        }
+      } catch (error) {
+        const message = `Cannot evaluate ${gate.name}/${rule.trigger.name}: ${asError(error).message}`;
+        // anchore-engine maps a rule that failed to evaluate to WARN.
+        rows.push({ ...base, triggerId: "evaluation_error", message, effectiveAction: "warn", status: "error", errorCode: "CIP_TRIGGER_ERROR" });
+        problems.push({ level: "error", code: "CIP_TRIGGER_ERROR", message, ...ruleWhere(base) });
+      }
+    }
+  }
+  for (const { rule } of compiled.retired) {
+    problems.push({
+      level: "error",
+      code: "CIP_GATE_RETIRED",
+      message: `policy ${describe(policy)} rule ${rule.id ? `"${rule.id}"` : ""} uses retired gate "${rule.gate}"; it was not evaluated`,
+      policyId: policy.id,
+      ...(rule.id !== undefined ? { ruleId: rule.id } : {}),
+      gate: rule.gate,
+      trigger: rule.trigger,
+    });
+  }
+  return rows;
+}
+
+function noteExpired(lookup: AllowlistLookup, row: ResultRow, seen: Set<string>, problems: Problem[]): void {
+  for (const { allowlist, item } of lookup.expired) {
+    const key = `${allowlist.id}\u0000${item.id}\u0000${row.triggerId}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({
+      level: "warning",
+      code: "CIP_ALLOWLIST_EXPIRED",
+      message: `allowlist ${describe(allowlist)} item "${item.id}" expired on ${item.expiresOn}; it no longer suppresses ${row.gate} ${row.triggerId}`,
+      allowlistId: allowlist.id,
+      itemId: item.id,
+      gate: row.gate,
+    });
+  }
+}
+
+function noteExpiringSoon(rows: ResultRow[], nowMs: number, days: number, problems: Problem[]): void {
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const match = row.allowlisted;
+    if (!match?.expiresOn) continue;
+    const left = Date.parse(match.expiresOn) - nowMs;
+    const key = `${match.allowlistId}\u0000${match.itemId}`;
+    if (left > days * DAY_MS || seen.has(key)) continue;
+    seen.add(key);
+    problems.push({
+      level: "warning",
+      code: "CIP_ALLOWLIST_EXPIRING",
+      message: `allowlist "${match.allowlistId}" item "${match.itemId}" expires on ${match.expiresOn} (in ${Math.max(0, Math.ceil(left / DAY_MS))} days); renew it or fix what it suppresses`,
+      allowlistId: match.allowlistId,
+      itemId: match.itemId,
+    });
+  }
+}
+
+function firstImageRule(rules: readonly ImageRule[], target: MatchTarget): ImageRule | undefined {
+  return rules.find((r) => imageRuleMatches(r, target));
+}
+
+function imageRuleMatch(rule: ImageRule): ImageRuleMatch {
+  return {
+    ...(rule.id !== undefined ? { id: rule.id } : {}),
+    ...(rule.name !== undefined ? { name: rule.name } : {}),
+    registry: rule.registry,
+    repository: rule.repository,
+    image: { ...rule.image },
+  };
+}
+
+function ruleWhere(base: { policyId: string; ruleId?: string; gate: string; trigger: string }): Partial<Problem> {
+  return { policyId: base.policyId, ...(base.ruleId !== undefined ? { ruleId: base.ruleId } : {}), gate: base.gate, trigger: base.trigger };
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function deriveDecisionId(bundleDigest: string, image: string, at: string): string {
+  const h = createHash("sha256").update(`${bundleDigest}\u0000${image}\u0000${at}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

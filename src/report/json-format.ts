@@ -1,0 +1,6 @@
+import type { DecisionV1 } from "../model/index.js";
+
+/** The decision as versioned JSON (DecisionV1), pretty-printed. */
+export function formatJson(decision: DecisionV1): string {
+  return `${JSON.stringify(decision, null, 2)}\n`;
+}

@@ -1,0 +1,58 @@
+import Table from "cli-table3";
+import pc from "picocolors";
+import type { Action, DecisionV1, ResultRow } from "../model/index.js";
+import type { ReportOptions } from "./report-options.js";
+
+/**
+ * The decision for people: one table per gate (trigger, action, message, allowlisting), then problems,
+ * then a summary line that starts with PASS or FAIL. Colour only when `options.color`.
+ */
+export function formatTable(decision: DecisionV1, options: ReportOptions): string {
+  const c = pc.createColors(options.color);
+  const paint = (action: Action, text: string) =>
+    action === "stop" ? c.red(text) : action === "warn" ? c.yellow(text) : c.green(text);
+  const lines: string[] = [];
+  lines.push(
+    `${c.bold("Image:")} ${decision.image.ref}${decision.image.digest ? ` (${decision.image.digest})` : ""}`,
+    `${c.bold("Bundle:")} ${decision.bundle.name ?? decision.bundle.id} ${c.dim(decision.bundle.digest.slice(0, 19))}` +
+      (decision.mapping ? `  ${c.bold("Mapping:")} ${decision.mapping.name ?? decision.mapping.id ?? `#${decision.mapping.index + 1}`}` : ""),
+    "",
+  );
+  const byGate = new Map<string, ResultRow[]>();
+  for (const r of decision.results) byGate.set(r.gate, [...(byGate.get(r.gate) ?? []), r]);
+  const messageWidth = Math.max(30, Math.min(100, (options.width ?? 120) - 50));
+  for (const [gate, rows] of byGate) {
+    lines.push(c.bold(`${gate} (${rows.length})`));
+    const table = new Table({
+      head: ["Trigger", "Action", "Message", "Allowlisted"],
+      style: { head: options.color ? ["cyan"] : [], border: options.color ? ["grey"] : [] },
+      colWidths: [24, 8, messageWidth, 22],
+      wordWrap: true,
+    });
+    for (const r of rows) {
+      const action = r.status === "error" ? c.magenta("error") : paint(r.effectiveAction, r.effectiveAction);
+      const allow = r.allowlisted ? `${r.allowlisted.allowlistName ?? r.allowlisted.allowlistId}: ${r.allowlisted.itemId}` : "";
+      table.push([r.trigger, action, r.message, allow]);
+    }
+    lines.push(table.toString(), "");
+  }
+  if (decision.results.length === 0) lines.push(c.dim("No trigger fired."), "");
+  for (const p of decision.problems) {
+    const label = p.level === "error" ? c.red("error") : p.level === "warning" ? c.yellow("warning") : c.dim("note");
+    lines.push(`${label}: ${p.message}`);
+  }
+  if (decision.problems.length > 0) lines.push("");
+  lines.push(summaryLine(decision, c));
+  return `${lines.join("\n")}\n`;
+}
+
+/** One line: verdict, final action, reason and counts — what CI logs show last. */
+export function summaryLine(decision: DecisionV1, c = pc.createColors(false)): string {
+  const count = (a: Action) => decision.results.filter((r) => r.effectiveAction === a && !r.allowlisted).length;
+  const allowlisted = decision.results.filter((r) => r.allowlisted).length;
+  const errors = decision.results.filter((r) => r.status === "error").length;
+  const verdict = decision.status === "pass" ? c.green(c.bold("PASS")) : c.red(c.bold("FAIL"));
+  const parts = [`${count("stop")} stop`, `${count("warn")} warn`, `${allowlisted} allowlisted`];
+  if (errors > 0) parts.push(`${errors} error${errors > 1 ? "s" : ""}`);
+  return `${verdict} final action ${decision.finalAction.toUpperCase()} (${decision.reason.replace("_", " ")}): ${parts.join(", ")}`;
+}
