@@ -18,7 +18,9 @@ export async function runCli(args: readonly string[]): Promise<number> {
     exitCode = code;
   };
   const program = new Command("cipolice")
-    .description("Container image policy engine: decide which images may be built on, pushed, deployed and kept running")
+    .description(
+      "Container image policy engine: decide which images may be built on, pushed, deployed and kept running",
+    )
     .version(VERSION)
     .option("--debug", "print stack traces with errors")
     .exitOverride()
@@ -28,7 +30,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
   for (const command of program.commands) {
     command.exitOverride();
     command.option("--debug", "print stack traces with errors");
-    for (const sub of command.commands) sub.exitOverride().option("--debug", "print stack traces with errors");
+    for (const sub of command.commands)
+      sub.exitOverride().option("--debug", "print stack traces with errors");
   }
   try {
     await program.parseAsync([...args], { from: "user" });

@@ -18,10 +18,14 @@ export function outputTo(path: string | undefined): OutputTarget {
       try {
         writeFileSync(path, text);
       } catch (error) {
-        throw new CipError("CIP_OUTPUT_WRITE", `Cannot write output file ${path}: ${(error as Error).message}`, {
-          hint: "Check that the directory exists and is writable.",
-          cause: error,
-        });
+        throw new CipError(
+          "CIP_OUTPUT_WRITE",
+          `Cannot write output file ${path}: ${(error as Error).message}`,
+          {
+            hint: "Check that the directory exists and is writable.",
+            cause: error,
+          },
+        );
       }
     },
     isTty: false,

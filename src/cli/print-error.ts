@@ -1,4 +1,4 @@
-import { isCipError } from "../model/index.js";
+import { isCipError, type Problem } from "../model/index.js";
 
 /**
  * Formats an error for the terminal: "cipolice: <message>", one line per problem with its location,
@@ -8,7 +8,7 @@ export function formatError(error: unknown, debug: boolean): string {
   const lines: string[] = [];
   if (isCipError(error)) {
     lines.push(`cipolice: error ${error.code}: ${error.message}`);
-    for (const p of error.problems) lines.push(`  ${p.level === "error" ? "-" : `${p.level}:`} ${p.message}`);
+    for (const p of error.problems) lines.push(`  ${formatProblem(p)}`);
     if (error.hint) lines.push(`  hint: ${error.hint}`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
@@ -17,4 +17,11 @@ export function formatError(error: unknown, debug: boolean): string {
   }
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   return `${lines.join("\n")}\n`;
+}
+
+/** One problem on one line: level marker, location (document path) when the message lacks it, message. */
+export function formatProblem(p: Problem): string {
+  const marker = p.level === "error" ? "-" : `${p.level}:`;
+  const where = p.path && !p.message.startsWith(p.path) ? `${p.path}: ` : "";
+  return `${marker} ${where}${p.message}`;
 }

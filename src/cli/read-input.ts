@@ -14,7 +14,9 @@ export function readInputFile(path: string, what: string, maxBytes: number): str
   try {
     const stat = statSync(path);
     if (stat.isDirectory()) {
-      throw new CipError("CIP_FILE_READ", `Cannot read ${what} ${path}: it is a directory`, { hint: "Give a file." });
+      throw new CipError("CIP_FILE_READ", `Cannot read ${what} ${path}: it is a directory`, {
+        hint: "Give a file.",
+      });
     }
     size = stat.size;
   } catch (error) {
@@ -54,7 +56,10 @@ function fileError(path: string, what: string, error: unknown): CipError {
           ? "it is a directory"
           : (error as Error).message;
   return new CipError("CIP_FILE_READ", `Cannot read ${what} ${path}: ${reason}`, {
-    hint: code === "ENOENT" ? "Check the path; relative paths start from the current directory." : "Check the file and its permissions.",
+    hint:
+      code === "ENOENT"
+        ? "Check the path; relative paths start from the current directory."
+        : "Check the file and its permissions.",
     cause: error,
   });
 }
@@ -71,11 +76,23 @@ export function formatBytes(bytes: number): string {
 export function parseByteSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(text);
   if (!m?.[1]) {
-    throw new CipError("CIP_USAGE", `Cannot use size ${JSON.stringify(text)}: expected bytes or a number with a unit`, {
-      hint: "Write for example 200MB, 64MiB or 1048576.",
-    });
+    throw new CipError(
+      "CIP_USAGE",
+      `Cannot use size ${JSON.stringify(text)}: expected bytes or a number with a unit`,
+      {
+        hint: "Write for example 200MB, 64MiB or 1048576.",
+      },
+    );
   }
   const unit = (m[2] ?? "b").toLowerCase();
-  const factor: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+  const factor: Record<string, number> = {
+    b: 1,
+    kb: 1e3,
+    kib: 1024,
+    mb: 1e6,
+    mib: 1024 ** 2,
+    gb: 1e9,
+    gib: 1024 ** 3,
+  };
   return Math.floor(Number(m[1]) * (factor[unit] ?? 1));
 }

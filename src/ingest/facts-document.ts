@@ -49,7 +49,9 @@ const vulnerability = z.strictObject({
     state: z.enum(["fixed", "not-fixed", "wont-fix", "end-of-life", "unknown"]),
     versions: strList,
   }),
-  epss: z.strictObject({ score: z.number(), percentile: z.number().optional(), date: str.optional() }).optional(),
+  epss: z
+    .strictObject({ score: z.number(), percentile: z.number().optional(), date: str.optional() })
+    .optional(),
   knownExploited: z.boolean().optional(),
   detectedAt: time.optional(),
   fixAvailableAt: time.optional(),
@@ -102,10 +104,14 @@ export const factsDocumentSchema = z.strictObject({
   dockerfile: z
     .strictObject({
       mode: z.enum(["actual", "guessed", "unknown"]),
-      instructions: z.array(z.strictObject({ directive: str.min(1), value: str, line: z.number().int().optional() })),
+      instructions: z.array(
+        z.strictObject({ directive: str.min(1), value: str, line: z.number().int().optional() }),
+      ),
     })
     .optional(),
-  layers: z.array(z.strictObject({ digest: str, size: z.number().optional(), mediaType: str.optional() })).optional(),
+  layers: z
+    .array(z.strictObject({ digest: str, size: z.number().optional(), mediaType: str.optional() }))
+    .optional(),
   size: z.number().nonnegative().optional(),
   distro: z.strictObject({ name: str, version: str.optional(), like: strList.optional() }).optional(),
   packages: z.array(pkg).optional(),
@@ -153,14 +159,19 @@ export const factsDocumentSchema = z.strictObject({
  * problem with its path (`vulnerabilities[12].severity: expected one of …`).
  */
 export function factsFromDocument(document: unknown, source: string): ImageFacts {
-  const parsed = factsDocumentSchema.safeParse(document);
+  const parsed = factsDocumentSchema.safeParse(document, { reportInput: true });
   if (parsed.success) {
     const { $schema: _schema, schemaVersion: _version, ...facts } = parsed.data;
     return facts as ImageFacts;
   }
   const problems: Problem[] = parsed.error.issues.slice(0, 50).map((issue) => {
     const path = formatIssuePath(issue.path);
-    return { level: "error", code: "CIP_FACTS_INVALID", message: `${path}: ${describeSchemaIssue(issue)}`, path };
+    return {
+      level: "error",
+      code: "CIP_FACTS_INVALID",
+      message: `${path}: ${describeSchemaIssue(issue)}`,
+      path,
+    };
   });
   const more = parsed.error.issues.length - problems.length;
   throw new CipError(

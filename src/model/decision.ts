@@ -1,7 +1,12 @@
 import type { Action } from "./action.js";
 
 /** Why the final action is what it is. */
-export type DecisionReason = "policy_evaluation" | "denylisted" | "allowlisted" | "no_mapping" | "bundle_invalid";
+export type DecisionReason =
+  | "policy_evaluation"
+  | "denylisted"
+  | "allowlisted"
+  | "no_mapping"
+  | "bundle_invalid";
 
 /** The allowlist item that suppressed a result. */
 export interface AllowlistMatch {

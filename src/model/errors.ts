@@ -33,7 +33,11 @@ export class CipError extends Error {
   readonly hint?: string;
   readonly problems: Problem[];
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; problems?: Problem[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { hint?: string; problems?: Problem[]; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "CipError";
     this.code = code;
@@ -44,5 +48,7 @@ export class CipError extends Error {
 
 /** True when the value is a CipError (also across module copies). */
 export function isCipError(value: unknown): value is CipError {
-  return value instanceof CipError || (value instanceof Error && value.name === "CipError" && "code" in value);
+  return (
+    value instanceof CipError || (value instanceof Error && value.name === "CipError" && "code" in value)
+  );
 }

@@ -4,5 +4,5 @@ export * from "./decision.js";
 export * from "./errors.js";
 export * from "./facts.js";
 export * from "./image-ref.js";
-export * from "./severity.js";
 export * from "./schema-issues.js";
+export * from "./severity.js";

@@ -27,7 +27,10 @@ interface GateIndex {
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Compiles an allowlist; problems name items whose `expires_on` is not an RFC 3339 date-time. */
-export function compileAllowlist(allowlist: Allowlist, path: string): { compiled: CompiledAllowlist; problems: Problem[] } {
+export function compileAllowlist(
+  allowlist: Allowlist,
+  path: string,
+): { compiled: CompiledAllowlist; problems: Problem[] } {
   const problems: Problem[] = [];
   const byGate = new Map<string, GateIndex>();
   allowlist.items.forEach((item, order) => {
@@ -104,7 +107,10 @@ export interface AllowlistLookup {
  * Finds the first allowlist item (allowlists in mapping order, items in document order) that suppresses
  * a hit: same gate (case-insensitive), trigger id equal or matching the pattern, not expired, in scope.
  */
-export function lookupAllowlists(lists: readonly CompiledAllowlist[], query: AllowlistQuery): AllowlistLookup {
+export function lookupAllowlists(
+  lists: readonly CompiledAllowlist[],
+  query: AllowlistQuery,
+): AllowlistLookup {
   const expired: AllowlistLookup["expired"] = [];
   const gate = query.gate.toLowerCase();
   for (const list of lists) {

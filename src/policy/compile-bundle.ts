@@ -62,7 +62,7 @@ const SUPPORTED_VERSION = "1_0";
  */
 export function compileBundle(document: unknown, options: CompileOptions = {}): CompileResult {
   const strict = options.strict ?? true;
-  const parsed = bundleDocumentSchema.safeParse(document);
+  const parsed = bundleDocumentSchema.safeParse(document, { reportInput: true });
   if (!parsed.success) return { problems: zodProblems(parsed.error, document) };
   const { bundle, problems } = normalizeBundle(parsed.data);
   checkVersion(bundle.version, "bundle", "version", problems);
@@ -143,33 +143,55 @@ function compilePolicy(policy: Policy, path: string, strict: boolean, problems: 
     const rulePath = `${path}.rules[${index}]`;
     const prefix = `policy ${describe(policy)} rule ${rule.id !== undefined ? `"${rule.id}"` : `#${index + 1}`} (${rule.gate}/${rule.trigger})`;
     const report = (message: string, extra: Partial<Problem> = {}, level: Problem["level"] = "error") =>
-      problems.push({ level, code: "CIP_BUNDLE_INVALID", message: `${prefix}: ${message}`, ...where, path: rulePath, ...extra });
+      problems.push({
+        level,
+        code: "CIP_BUNDLE_INVALID",
+        message: `${prefix}: ${message}`,
+        ...where,
+        path: rulePath,
+        ...extra,
+      });
 
     const action = parseAction(rule.action);
-    if (!action) report(`action ${JSON.stringify(rule.action)} is not valid (expected STOP, WARN or GO)`, { path: `${rulePath}.action` });
+    if (!action)
+      report(`action ${JSON.stringify(rule.action)} is not valid (expected STOP, WARN or GO)`, {
+        path: `${rulePath}.action`,
+      });
 
     const gateName = rule.gate.toLowerCase();
     if (RETIRED_GATES.includes(gateName)) {
       if (strict) {
-        report(`gate "${rule.gate}" was retired by anchore-engine and is not evaluated; replace it with a current gate`, {
-          code: "CIP_GATE_RETIRED",
-        });
+        report(
+          `gate "${rule.gate}" was retired by anchore-engine and is not evaluated; replace it with a current gate`,
+          {
+            code: "CIP_GATE_RETIRED",
+          },
+        );
       } else {
-        report(`gate "${rule.gate}" was retired by anchore-engine; the rule will not be evaluated`, { code: "CIP_GATE_RETIRED" }, "warning");
+        report(
+          `gate "${rule.gate}" was retired by anchore-engine; the rule will not be evaluated`,
+          { code: "CIP_GATE_RETIRED" },
+          "warning",
+        );
         retired.push({ policy, rule });
       }
       return;
     }
     const gate = findGate(gateName);
     if (!gate) {
-      report(`unknown gate "${rule.gate}" (known gates: ${GATES.map((g) => g.name).join(", ")})`, { path: `${rulePath}.gate` });
+      report(`unknown gate "${rule.gate}" (known gates: ${GATES.map((g) => g.name).join(", ")})`, {
+        path: `${rulePath}.gate`,
+      });
       return;
     }
     const trigger = findTrigger(gate, rule.trigger);
     if (!trigger) {
-      report(`unknown trigger "${rule.trigger}" for gate ${gate.name} (known: ${gate.triggers.map((t) => t.name).join(", ")})`, {
-        path: `${rulePath}.trigger`,
-      });
+      report(
+        `unknown trigger "${rule.trigger}" for gate ${gate.name} (known: ${gate.triggers.map((t) => t.name).join(", ")})`,
+        {
+          path: `${rulePath}.trigger`,
+        },
+      );
       return;
     }
     if (trigger.lifecycle === "eol" && strict) {
@@ -179,7 +201,8 @@ function compilePolicy(policy: Policy, path: string, strict: boolean, problems: 
     const compiled = compileTrigger(gate, trigger, rule.params);
     if (!compiled.ok) {
       for (const p of compiled.problems) {
-        const paramIndex = p.param === undefined ? -1 : rule.params.findIndex((rp) => rp.name.toLowerCase() === p.param);
+        const paramIndex =
+          p.param === undefined ? -1 : rule.params.findIndex((rp) => rp.name.toLowerCase() === p.param);
         report(p.message, {
           ...(p.param !== undefined ? { param: p.param } : {}),
           path: paramIndex >= 0 ? `${rulePath}.params[${paramIndex}]` : `${rulePath}.params`,
@@ -212,7 +235,12 @@ function checkVersion(version: string, what: string, path: string, problems: Pro
   }
 }
 
-function checkDuplicates(items: readonly { id: string }[], what: string, path: string, problems: Problem[]): void {
+function checkDuplicates(
+  items: readonly { id: string }[],
+  what: string,
+  path: string,
+  problems: Problem[],
+): void {
   const seen = new Set<string>();
   items.forEach((item, index) => {
     if (seen.has(item.id)) {

@@ -9,15 +9,19 @@ export interface ParamProblem {
 }
 
 /** The outcome of compiling one rule's trigger: an evaluator, or every problem found. */
-export type CompiledTrigger =
-  | { ok: true; evaluator: TriggerEvaluator; params: TriggerParams }
+export type CompiledTrigger<G = unknown> =
+  | { ok: true; evaluator: TriggerEvaluator<G>; params: TriggerParams }
   | { ok: false; problems: ParamProblem[] };
 
 /**
  * Checks a rule's parameters against the trigger's declared ones (unknown, missing required, wrong kind)
  * and compiles the trigger. Parameter names are matched case-insensitively, as anchore-engine does.
  */
-export function compileTrigger(gate: GateSpec, trigger: TriggerSpec, params: readonly RuleParam[]): CompiledTrigger {
+export function compileTrigger<G>(
+  gate: GateSpec<G>,
+  trigger: TriggerSpec<G>,
+  params: readonly RuleParam[],
+): CompiledTrigger<G> {
   const problems: ParamProblem[] = [];
   const raw = new Map<string, string>();
   for (const p of params) {
@@ -38,7 +42,10 @@ export function compileTrigger(gate: GateSpec, trigger: TriggerSpec, params: rea
     }
     const parsed = parseParamValue(spec, value);
     if ("expected" in parsed) {
-      problems.push({ param: name, message: `parameter "${name}" has value ${JSON.stringify(value)}: expected ${parsed.expected}` });
+      problems.push({
+        param: name,
+        message: `parameter "${name}" has value ${JSON.stringify(value)}: expected ${parsed.expected}`,
+      });
     } else {
       values.set(name, parsed.value);
     }
@@ -53,7 +60,8 @@ export function compileTrigger(gate: GateSpec, trigger: TriggerSpec, params: rea
   try {
     return { ok: true, evaluator: trigger.compile(parsedParams), params: parsedParams };
   } catch (error) {
-    if (error instanceof ParamValueError) return { ok: false, problems: [{ param: error.param, message: error.message }] };
+    if (error instanceof ParamValueError)
+      return { ok: false, problems: [{ param: error.param, message: error.message }] };
     return { ok: false, problems: [{ message: `cannot compile: ${(error as Error).message}` }] };
   }
 }

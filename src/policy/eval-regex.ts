@@ -15,7 +15,9 @@ export function compileEvalRegex(param: string, source: string): RegExp {
     regex = compilePythonRegex(source);
   } catch (error) {
     const detail = (error as Error).message.split(": ").pop() ?? "";
-    throw new Error(`Cannot evaluate regular expression ${JSON.stringify(source)}: ${detail} (parameter ${param})`);
+    throw new Error(
+      `Cannot evaluate regular expression ${JSON.stringify(source)}: ${detail} (parameter ${param})`,
+    );
   }
   if (cache.size > 1_000) cache.clear();
   cache.set(source, regex);

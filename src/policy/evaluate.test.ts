@@ -8,7 +8,10 @@ import { evaluate } from "./evaluate.js";
 type Doc = Record<string, unknown>;
 
 /** A bundle with one policy per entry of `policies` (rules given as [gate, trigger, action, params?]). */
-function bundle(policies: Record<string, [string, string, string, Record<string, string>?][]>, extra: Doc = {}): Doc {
+function bundle(
+  policies: Record<string, [string, string, string, Record<string, string>?][]>,
+  extra: Doc = {},
+): Doc {
   return {
     id: "b1",
     version: "1_0",
@@ -25,7 +28,14 @@ function bundle(policies: Record<string, [string, string, string, Record<string,
     })),
     whitelists: [],
     mappings: [
-      { name: "all", registry: "*", repository: "*", image: { type: "tag", value: "*" }, policy_ids: Object.keys(policies), whitelist_ids: [] },
+      {
+        name: "all",
+        registry: "*",
+        repository: "*",
+        image: { type: "tag", value: "*" },
+        policy_ids: Object.keys(policies),
+        whitelist_ids: [],
+      },
     ],
     ...extra,
   };
@@ -40,13 +50,27 @@ function decide(doc: Doc, facts: ImageFacts = factsFor(), now = TEST_NOW): Decis
 const allowAlways = (items: Doc[]): Doc[] => [{ id: "wl", name: "Exceptions", version: "1_0", items }];
 
 test("a STOP hit fails the image; WARN alone passes; no hit goes", () => {
-  assert.deepEqual(pick(decide(bundle({ p: [["always", "always", "STOP"]] }))), ["stop", "fail", "policy_evaluation"]);
-  assert.deepEqual(pick(decide(bundle({ p: [["always", "always", "warn"]] }))), ["warn", "pass", "policy_evaluation"]);
+  assert.deepEqual(pick(decide(bundle({ p: [["always", "always", "STOP"]] }))), [
+    "stop",
+    "fail",
+    "policy_evaluation",
+  ]);
+  assert.deepEqual(pick(decide(bundle({ p: [["always", "always", "warn"]] }))), [
+    "warn",
+    "pass",
+    "policy_evaluation",
+  ]);
   assert.deepEqual(pick(decide(bundle({ p: [] }))), ["go", "pass", "policy_evaluation"]);
 });
 
 test("several policies in a mapping: the worst action wins", () => {
-  const d = decide(bundle({ a: [["always", "always", "WARN"]], b: [["always", "always", "STOP"]], c: [["always", "always", "GO"]] }));
+  const d = decide(
+    bundle({
+      a: [["always", "always", "WARN"]],
+      b: [["always", "always", "STOP"]],
+      c: [["always", "always", "GO"]],
+    }),
+  );
   assert.equal(d.finalAction, "stop");
   assert.deepEqual(
     d.results.map((r) => [r.policyId, r.action]),
@@ -60,20 +84,39 @@ test("several policies in a mapping: the worst action wins", () => {
 
 test("no mapping selects the image: go, with a note saying nothing was evaluated", () => {
   const doc = bundle({ p: [["always", "always", "STOP"]] });
-  doc.mappings = [{ registry: "quay.io", repository: "*", image: { type: "tag", value: "*" }, policy_id: "p" }];
+  doc.mappings = [
+    { registry: "quay.io", repository: "*", image: { type: "tag", value: "*" }, policy_id: "p" },
+  ];
   const d = decide(doc);
   assert.deepEqual(pick(d), ["go", "pass", "no_mapping"]);
   assert.equal(d.mapping, null);
-  assert.match(d.problems.map((p) => p.message).join("\n"), /no mapping .* selects docker\.io\/library\/test:1\.0/);
+  assert.match(
+    d.problems.map((p) => p.message).join("\n"),
+    /no mapping .* selects docker\.io\/library\/test:1\.0/,
+  );
 });
 
 test("an allowlisted hit stays in the decision, marked, and no longer counts", () => {
-  const doc = bundle({ p: [["always", "always", "STOP"]] }, { whitelists: allowAlways([{ id: "i1", gate: "ALWAYS", trigger_id: "always", reason: "accepted", owner: "sec" }]) });
-  (doc.mappings as Doc[])[0]!.whitelist_ids = ["wl"];
+  const doc = bundle(
+    { p: [["always", "always", "STOP"]] },
+    {
+      whitelists: allowAlways([
+        { id: "i1", gate: "ALWAYS", trigger_id: "always", reason: "accepted", owner: "sec" },
+      ]),
+    },
+  );
+  useAllowlist(doc);
   const d = decide(doc);
   assert.deepEqual(pick(d), ["go", "pass", "policy_evaluation"]);
   assert.equal(d.results.length, 1);
-  assert.deepEqual(d.results[0]?.allowlisted, { allowlistId: "wl", allowlistName: "Exceptions", itemId: "i1", pattern: "always", reason: "accepted", owner: "sec" });
+  assert.deepEqual(d.results[0]?.allowlisted, {
+    allowlistId: "wl",
+    allowlistName: "Exceptions",
+    itemId: "i1",
+    pattern: "always",
+    reason: "accepted",
+    owner: "sec",
+  });
   assert.equal(d.results[0]?.action, "stop");
   assert.equal(d.results[0]?.effectiveAction, "go");
 });
@@ -90,56 +133,94 @@ test("allowlist patterns: * wildcards and regexp:, anchored like anchore-engine"
     ["regexp:ways", false],
   ];
   for (const [pattern, suppressed] of cases) {
-    const doc = bundle({ p: [["always", "always", "STOP"]] }, { whitelists: allowAlways([{ id: "i", gate: "always", trigger_id: pattern }]) });
-    (doc.mappings as Doc[])[0]!.whitelist_ids = ["wl"];
+    const doc = bundle(
+      { p: [["always", "always", "STOP"]] },
+      { whitelists: allowAlways([{ id: "i", gate: "always", trigger_id: pattern }]) },
+    );
+    useAllowlist(doc);
     assert.equal(decide(doc).finalAction, suppressed ? "go" : "stop", `pattern ${pattern}`);
   }
 });
 
 test("an expired allowlist item is ignored and the decision says so; one expiring soon warns", () => {
-  const items = (expires: string) => allowAlways([{ id: "i1", gate: "always", trigger_id: "always", expires_on: expires }]);
-  const expired = bundle({ p: [["always", "always", "STOP"]] }, { whitelists: items("2026-10-01T00:00:00Z") });
-  (expired.mappings as Doc[])[0]!.whitelist_ids = ["wl"];
+  const items = (expires: string) =>
+    allowAlways([{ id: "i1", gate: "always", trigger_id: "always", expires_on: expires }]);
+  const expired = bundle(
+    { p: [["always", "always", "STOP"]] },
+    { whitelists: items("2026-10-01T00:00:00Z") },
+  );
+  useAllowlist(expired);
   const d1 = decide(expired);
   assert.equal(d1.finalAction, "stop");
   assert.equal(d1.results[0]?.allowlisted, undefined);
-  assert.ok(d1.problems.some((p) => p.code === "CIP_ALLOWLIST_EXPIRED" && /expired on 2026-10-01T00:00:00Z/.test(p.message)));
+  assert.ok(
+    d1.problems.some(
+      (p) => p.code === "CIP_ALLOWLIST_EXPIRED" && /expired on 2026-10-01T00:00:00Z/.test(p.message),
+    ),
+  );
 
   const soon = bundle({ p: [["always", "always", "STOP"]] }, { whitelists: items("2026-11-05T00:00:00Z") });
-  (soon.mappings as Doc[])[0]!.whitelist_ids = ["wl"];
+  useAllowlist(soon);
   const d2 = decide(soon);
   assert.equal(d2.finalAction, "go");
   assert.ok(d2.problems.some((p) => p.code === "CIP_ALLOWLIST_EXPIRING" && /in 4 days/.test(p.message)));
 });
 
 test("a bare date in expires_on is rejected, as anchore-engine does", () => {
-  const doc = bundle({ p: [] }, { whitelists: allowAlways([{ id: "i1", gate: "always", trigger_id: "always", expires_on: "2020-10-15" }]) });
+  const doc = bundle(
+    { p: [] },
+    {
+      whitelists: allowAlways([{ id: "i1", gate: "always", trigger_id: "always", expires_on: "2020-10-15" }]),
+    },
+  );
   const { compiled, problems } = compileBundle(doc);
   assert.equal(compiled, undefined);
-  assert.match(problems[0]?.message ?? "", /allowlist "wl" item "i1": expires_on "2020-10-15" is not an RFC 3339 date-time/);
+  assert.match(
+    problems[0]?.message ?? "",
+    /allowlist "wl" item "i1": expires_on "2020-10-15" is not an RFC 3339 date-time/,
+  );
 });
 
 test("allowlist scope limits an item to namespaces and image patterns", () => {
   const doc = bundle(
     { p: [["always", "always", "STOP"]] },
-    { whitelists: allowAlways([{ id: "i1", gate: "always", trigger_id: "always", scope: { namespaces: ["team-*"], images: ["docker.io/library/*"] } }]) },
+    {
+      whitelists: allowAlways([
+        {
+          id: "i1",
+          gate: "always",
+          trigger_id: "always",
+          scope: { namespaces: ["team-*"], images: ["docker.io/library/*"] },
+        },
+      ]),
+    },
   );
-  (doc.mappings as Doc[])[0]!.whitelist_ids = ["wl"];
+  useAllowlist(doc);
   assert.equal(decide(doc, factsFor({ context: { namespace: "team-a" } })).finalAction, "go");
   assert.equal(decide(doc, factsFor({ context: { namespace: "prod" } })).finalAction, "stop");
-  assert.equal(decide(doc, factsFor()).finalAction, "stop", "no namespace known: a namespace-scoped item does not apply");
+  assert.equal(
+    decide(doc, factsFor()).finalAction,
+    "stop",
+    "no namespace known: a namespace-scoped item does not apply",
+  );
 });
 
 test("denied images stop even when allowed and when the policy passes; the rule rows are still shown", () => {
   const rule = { registry: "docker.io", repository: "library/test", image: { type: "tag", value: "1.*" } };
-  const both = bundle({ p: [["always", "always", "WARN"]] }, { whitelisted_images: [{ ...rule, name: "ok" }], blacklisted_images: [{ ...rule, name: "bad" }] });
+  const both = bundle(
+    { p: [["always", "always", "WARN"]] },
+    { whitelisted_images: [{ ...rule, name: "ok" }], blacklisted_images: [{ ...rule, name: "bad" }] },
+  );
   const d = decide(both);
   assert.deepEqual(pick(d), ["stop", "fail", "denylisted"]);
   assert.equal(d.policyAction, "warn");
   assert.equal(d.deniedImage?.name, "bad");
   assert.equal(d.results.length, 1);
 
-  const allowedOnly = bundle({ p: [["always", "always", "STOP"]] }, { allowed_images: [{ ...rule, name: "ok" }] });
+  const allowedOnly = bundle(
+    { p: [["always", "always", "STOP"]] },
+    { allowed_images: [{ ...rule, name: "ok" }] },
+  );
   const d2 = decide(allowedOnly);
   assert.deepEqual(pick(d2), ["go", "pass", "allowlisted"]);
   assert.equal(d2.policyAction, "stop");
@@ -148,7 +229,14 @@ test("denied images stop even when allowed and when the policy passes; the rule 
 test("mappings select by namespace and environment; the first match wins", () => {
   const doc = bundle({ strict: [["always", "always", "STOP"]], lax: [["always", "always", "WARN"]] });
   doc.mappings = [
-    { name: "prod", registry: "*", repository: "*", image: { type: "tag", value: "*" }, policy_id: "strict", namespaces: ["prod-*"] },
+    {
+      name: "prod",
+      registry: "*",
+      repository: "*",
+      image: { type: "tag", value: "*" },
+      policy_id: "strict",
+      namespaces: ["prod-*"],
+    },
     { name: "rest", registry: "*", repository: "*", image: { type: "tag", value: "*" }, policy_id: "lax" },
   ];
   assert.equal(decide(doc, factsFor({ context: { namespace: "prod-eu" } })).finalAction, "stop");
@@ -162,14 +250,26 @@ test("a trigger that throws becomes an error row with action warn, never a crash
   assert.equal(d.results[0]?.status, "error");
   assert.equal(d.results[0]?.effectiveAction, "warn");
   assert.equal(d.finalAction, "warn");
-  assert.match(d.results[0]?.message ?? "", /^Cannot evaluate files\/name_match: .*regular expression "\*\\\\\.pem"/);
+  assert.match(
+    d.results[0]?.message ?? "",
+    /^Cannot evaluate files\/name_match: .*regular expression "\*\\\\\.pem"/,
+  );
 });
 
 test("decisions are reproducible: same bundle, facts and time give the same decision id", () => {
   const doc = bundle({ p: [["always", "always", "STOP"]] });
   assert.equal(decide(doc).decisionId, decide(doc).decisionId);
-  assert.notEqual(decide(doc).decisionId, decide(doc, factsFor(), new Date("2026-11-02T00:00:00Z")).decisionId);
+  assert.notEqual(
+    decide(doc).decisionId,
+    decide(doc, factsFor(), new Date("2026-11-02T00:00:00Z")).decisionId,
+  );
 });
+
+/** Points the bundle's only mapping at the allowlist "wl". */
+function useAllowlist(doc: Doc): void {
+  const [mapping] = doc.mappings as Doc[];
+  if (mapping) mapping.whitelist_ids = ["wl"];
+}
 
 function pick(d: DecisionV1): [string, string, string] {
   return [d.finalAction, d.status, d.reason];

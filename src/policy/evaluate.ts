@@ -107,7 +107,11 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
       ...(target.digest !== undefined ? { digest: target.digest } : {}),
       ...(facts.imageId !== undefined ? { imageId: facts.imageId } : {}),
     },
-    bundle: { id: bundle.id, ...(bundle.name !== undefined ? { name: bundle.name } : {}), digest: compiled.digest },
+    bundle: {
+      id: bundle.id,
+      ...(bundle.name !== undefined ? { name: bundle.name } : {}),
+      digest: compiled.digest,
+    },
     mapping: found
       ? {
           ...(found.mapping.id !== undefined ? { id: found.mapping.id } : {}),
@@ -164,12 +168,25 @@ function evaluatePolicy(
       try {
         if (prepared.error) throw prepared.error;
         for (const hit of runTrigger(gate, rule.trigger, rule.evaluator, facts, prepared.data, now)) {
-          rows.push({ ...base, triggerId: hit.triggerId, message: hit.message, effectiveAction: rule.action, status: "fired" });
+          rows.push({
+            ...base,
+            triggerId: hit.triggerId,
+            message: hit.message,
+            effectiveAction: rule.action,
+            status: "fired",
+          });
         }
       } catch (error) {
         const message = `Cannot evaluate ${gate.name}/${rule.trigger.name}: ${asError(error).message}`;
         // anchore-engine maps a rule that failed to evaluate to WARN.
-        rows.push({ ...base, triggerId: "evaluation_error", message, effectiveAction: "warn", status: "error", errorCode: "CIP_TRIGGER_ERROR" });
+        rows.push({
+          ...base,
+          triggerId: "evaluation_error",
+          message,
+          effectiveAction: "warn",
+          status: "error",
+          errorCode: "CIP_TRIGGER_ERROR",
+        });
         problems.push({ level: "error", code: "CIP_TRIGGER_ERROR", message, ...ruleWhere(base) });
       }
     }
@@ -237,8 +254,18 @@ function imageRuleMatch(rule: ImageRule): ImageRuleMatch {
   };
 }
 
-function ruleWhere(base: { policyId: string; ruleId?: string; gate: string; trigger: string }): Partial<Problem> {
-  return { policyId: base.policyId, ...(base.ruleId !== undefined ? { ruleId: base.ruleId } : {}), gate: base.gate, trigger: base.trigger };
+function ruleWhere(base: {
+  policyId: string;
+  ruleId?: string;
+  gate: string;
+  trigger: string;
+}): Partial<Problem> {
+  return {
+    policyId: base.policyId,
+    ...(base.ruleId !== undefined ? { ruleId: base.ruleId } : {}),
+    gate: base.gate,
+    trigger: base.trigger,
+  };
 }
 
 function asError(error: unknown): Error {

@@ -35,7 +35,10 @@ function withFeed(ctx: TriggerContext, w: FeedGateWording) {
   if (pkgs.size === 0 || !feed) return undefined;
   const known = [...pkgs.keys()].filter((name) => Object.hasOwn(feed.versions, name));
   if (known.length === 0) return undefined;
-  return { pkgs, versions: (name: string) => (Object.hasOwn(feed.versions, name) ? feed.versions[name] : undefined) };
+  return {
+    pkgs,
+    versions: (name: string) => (Object.hasOwn(feed.versions, name) ? feed.versions[name] : undefined),
+  };
 }
 
 /** The five triggers of a package-feed gate: not latest, not in feed, version not in feed, denied, no feed. */
@@ -52,7 +55,8 @@ export function feedTriggers(w: FeedGateWording): TriggerSpec[] {
           const known = data.versions(name);
           if (!known) continue;
           const latest = known[known.length - 1] ?? "";
-          for (const v of versions) if (v && v !== latest) ctx.fire({ message: w.notLatest.message(name, v, latest) });
+          for (const v of versions)
+            if (v && v !== latest) ctx.fire({ message: w.notLatest.message(name, v, latest) });
         }
       },
     },
@@ -63,7 +67,8 @@ export function feedTriggers(w: FeedGateWording): TriggerSpec[] {
       compile: () => (ctx) => {
         const data = withFeed(ctx, w);
         if (!data) return;
-        for (const name of data.pkgs.keys()) if (!data.versions(name)) ctx.fire({ message: w.notOfficial.message(name) });
+        for (const name of data.pkgs.keys())
+          if (!data.versions(name)) ctx.fire({ message: w.notOfficial.message(name) });
       },
     },
     {
@@ -77,7 +82,8 @@ export function feedTriggers(w: FeedGateWording): TriggerSpec[] {
           const known = data.versions(name);
           if (!known) continue;
           for (const v of new Set(versions)) {
-            if (!known.includes(v)) ctx.fire({ message: w.badVersion.message(name, v, pyStrListRepr(known)) });
+            if (!known.includes(v))
+              ctx.fire({ message: w.badVersion.message(name, v, pyStrListRepr(known)) });
           }
         }
       },

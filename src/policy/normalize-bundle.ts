@@ -15,7 +15,9 @@ export function normalizeBundle(doc: BundleDocument): { bundle: Bundle; problems
     if (m.policy_id !== undefined && m.policy_ids !== undefined) {
       problems.push(mappingProblem(m, where, "has both policy_id and policy_ids; use one of them"));
     } else if (m.policy_id === undefined && m.policy_ids === undefined) {
-      problems.push(mappingProblem(m, where, "has neither policy_id nor policy_ids; name the policies it applies"));
+      problems.push(
+        mappingProblem(m, where, "has neither policy_id nor policy_ids; name the policies it applies"),
+      );
     }
     return {
       ...imageRule(m),

@@ -8,9 +8,13 @@ import { jsonErrorOffset } from "./json-error-offset.js";
  */
 export function parseDocumentText(text: string, source: string): unknown {
   if (text.includes("\u0000")) {
-    throw new CipError("CIP_PARSE", `Cannot parse ${source}: it contains NUL bytes (UTF-16 or binary data?)`, {
-      hint: "Save the file as UTF-8 JSON or YAML.",
-    });
+    throw new CipError(
+      "CIP_PARSE",
+      `Cannot parse ${source}: it contains NUL bytes (UTF-16 or binary data?)`,
+      {
+        hint: "Save the file as UTF-8 JSON or YAML.",
+      },
+    );
   }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === "") {
@@ -27,7 +31,8 @@ function parseJson(text: string, source: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const offset = jsonErrorOffset(text);
-    const found = offset >= text.length ? "the document ends early" : `unexpected ${describeChar(text, offset)}`;
+    const found =
+      offset >= text.length ? "the document ends early" : `unexpected ${describeChar(text, offset)}`;
     const detail = offset < 0 ? (error as Error).message : `${found} (${lineColumn(text, offset)})`;
     throw new CipError("CIP_PARSE", `Cannot parse ${source} as JSON: ${detail}`, {
       hint: "Fix the JSON syntax at that place (a missing comma, quote or bracket is the usual cause).",
@@ -66,5 +71,7 @@ function firstLine(message: string): string {
 
 function describeChar(text: string, offset: number): string {
   const c = text[offset] ?? "";
-  return c.trim() === "" ? `whitespace character U+${c.charCodeAt(0).toString(16).padStart(4, "0")}` : `'${c}'`;
+  return c.trim() === ""
+    ? `whitespace character U+${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+    : `'${c}'`;
 }

@@ -40,6 +40,7 @@ export function pyStrListRepr(items: readonly string[]): string {
 
 /** Python's `str.splitlines()`: splits on every line boundary Python knows; no trailing empty line. */
 export function pySplitLines(text: string): string[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Python treats these separators as line breaks.
   const lines = text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   return lines;
@@ -47,5 +48,6 @@ export function pySplitLines(text: string): string[] {
 
 /** Python's `str.split()` without arguments: runs of whitespace separate, no empty items. */
 export function pySplitWhitespace(text: string): string[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Python counts these separators as whitespace.
   return text.split(/[\s\x1c-\x1f\x85]+/).filter((item) => item !== "");
 }

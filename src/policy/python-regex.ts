@@ -23,7 +23,8 @@ export function compilePythonRegex(pattern: string, extraFlags = ""): RegExp {
 
 /** Python's `re.match`: the pattern must match at the start of the text (not necessarily the whole of it). */
 export function pythonMatch(regex: RegExp, text: string): boolean {
-  const anchored = anchoredCache.get(regex) ?? new RegExp(`^(?:${regex.source})`, regex.flags.replace("g", ""));
+  const anchored =
+    anchoredCache.get(regex) ?? new RegExp(`^(?:${regex.source})`, regex.flags.replace("g", ""));
   anchoredCache.set(regex, anchored);
   return anchored.test(text);
 }

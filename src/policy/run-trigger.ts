@@ -12,12 +12,12 @@ export interface FiredHit {
  * Runs a compiled trigger against one image and returns its hits with trigger ids: the explicit instance
  * id, else the trigger's fixed id, else md5(gate + trigger + message) as anchore-engine computes it.
  */
-export function runTrigger(
-  gate: GateSpec,
-  trigger: TriggerSpec,
-  evaluator: TriggerEvaluator,
+export function runTrigger<G>(
+  gate: GateSpec<G>,
+  trigger: TriggerSpec<G>,
+  evaluator: TriggerEvaluator<G>,
   facts: ImageFacts,
-  gateData: unknown,
+  gateData: G,
   now: Date,
 ): FiredHit[] {
   const hits: FiredHit[] = [];
@@ -26,7 +26,8 @@ export function runTrigger(
     gate: gateData,
     now,
     fire(hit) {
-      const triggerId = hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);
+      const triggerId =
+        hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);
       hits.push({ triggerId, message: hit.message });
     },
   });

@@ -87,7 +87,9 @@ export function parseParamValue(spec: ParamSpec, raw: string): { value: ParamVal
     }
     case "boolean": {
       const lower = raw.trim().toLowerCase();
-      return lower === "true" || lower === "false" ? { value: lower === "true" } : { expected: '"true" or "false"' };
+      return lower === "true" || lower === "false"
+        ? { value: lower === "true" }
+        : { expected: '"true" or "false"' };
     }
     case "integer":
       return /^\s*\d+\s*$/.test(raw) ? { value: Number.parseInt(raw, 10) } : { expected: "a whole number" };
@@ -115,7 +117,10 @@ export function parseParamValue(spec: ParamSpec, raw: string): { value: ParamVal
   }
 }
 
-function parseList(kind: "string-list" | "int-list" | "pipe-list", raw: string): { value: ParamValue } | { expected: string } {
+function parseList(
+  kind: "string-list" | "int-list" | "pipe-list",
+  raw: string,
+): { value: ParamValue } | { expected: string } {
   const items = splitList(raw, kind === "pipe-list" ? "|" : ",");
   const expected = {
     "string-list": "a comma-separated list of strings",
@@ -139,4 +144,10 @@ function parseNameVersions(raw: string): { value: ParamValue } | { expected: str
 }
 
 /** Kinds whose parsed value is a list, for documentation. */
-export const LIST_KINDS: readonly ParamKind[] = ["enum-list", "string-list", "int-list", "pipe-list", "name-version-list"];
+export const LIST_KINDS: readonly ParamKind[] = [
+  "enum-list",
+  "string-list",
+  "int-list",
+  "pipe-list",
+  "name-version-list",
+];

@@ -45,7 +45,10 @@ const TYPE_FLAVORS: Record<string, VersionFlavor> = { dpkg: "deb", deb: "deb", r
  * The version scheme for a package: the image distro's (by name, then its `like` entries), as
  * anchore-engine picks it, else the package type's own scheme; undefined when neither is known.
  */
-export function versionFlavorFor(distro: Distro | undefined, packageType: string | undefined): VersionFlavor | undefined {
+export function versionFlavorFor(
+  distro: Distro | undefined,
+  packageType: string | undefined,
+): VersionFlavor | undefined {
   for (const name of [distro?.name, ...(distro?.like ?? [])]) {
     const flavor = name === undefined ? undefined : DISTRO_FLAVORS[name.toLowerCase()];
     if (flavor) return flavor;
@@ -144,7 +147,9 @@ function parseRpmVersion(text: string): RpmVersion {
     rest = trimmed.slice(colon + 1);
   }
   const dash = rest.lastIndexOf("-");
-  return dash < 0 ? { epoch, version: rest } : { epoch, version: rest.slice(0, dash), release: rest.slice(dash + 1) };
+  return dash < 0
+    ? { epoch, version: rest }
+    : { epoch, version: rest.slice(0, dash), release: rest.slice(dash + 1) };
 }
 
 function isAlnum(c: string | undefined): boolean {

@@ -9,7 +9,9 @@ export function zodProblems(error: z.ZodError, document: unknown): Problem[] {
   return error.issues.map((issue) => {
     const where = formatIssuePath(issue.path);
     const ids = idsAlong(document, issue.path);
-    const owner = [ids.policyId && `policy "${ids.policyId}"`, ids.ruleId && `rule "${ids.ruleId}"`].filter(Boolean).join(" ");
+    const owner = [ids.policyId && `policy "${ids.policyId}"`, ids.ruleId && `rule "${ids.ruleId}"`]
+      .filter(Boolean)
+      .join(" ");
     return {
       level: "error",
       code: "CIP_BUNDLE_INVALID",

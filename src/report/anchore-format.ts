@@ -24,7 +24,14 @@ export function formatAnchore(decision: DecisionV1): string {
   const tag = decision.image.ref;
   const rows = decision.results.map((r) => row(imageId, tag, r));
   const table = {
-    [imageId]: { result: { final_action: decision.policyAction, header: [...ANCHORE_TABLE_HEADER], row_count: rows.length, rows } },
+    [imageId]: {
+      result: {
+        final_action: decision.policyAction,
+        header: [...ANCHORE_TABLE_HEADER],
+        row_count: rows.length,
+        rows,
+      },
+    },
     policy_data: [],
     policy_name: "",
     whitelist_data: [],
@@ -58,9 +65,23 @@ export function formatAnchore(decision: DecisionV1): string {
 
 function row(imageId: string, tag: string, r: ResultRow): unknown[] {
   const whitelisted = r.allowlisted
-    ? { whitelist_name: r.allowlisted.allowlistName ?? r.allowlisted.allowlistId, whitelist_id: r.allowlisted.allowlistId, matched_rule_id: r.allowlisted.itemId }
+    ? {
+        whitelist_name: r.allowlisted.allowlistName ?? r.allowlisted.allowlistId,
+        whitelist_id: r.allowlisted.allowlistId,
+        matched_rule_id: r.allowlisted.itemId,
+      }
     : false;
-  return [imageId, tag, r.triggerId, r.gate, r.trigger, r.message, r.effectiveAction, whitelisted, r.policyId];
+  return [
+    imageId,
+    tag,
+    r.triggerId,
+    r.gate,
+    r.trigger,
+    r.message,
+    r.effectiveAction,
+    whitelisted,
+    r.policyId,
+  ];
 }
 
 function anchoreReason(decision: DecisionV1): string {

@@ -15,7 +15,9 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
   lines.push(
     `${c.bold("Image:")} ${decision.image.ref}${decision.image.digest ? ` (${decision.image.digest})` : ""}`,
     `${c.bold("Bundle:")} ${decision.bundle.name ?? decision.bundle.id} ${c.dim(decision.bundle.digest.slice(0, 19))}` +
-      (decision.mapping ? `  ${c.bold("Mapping:")} ${decision.mapping.name ?? decision.mapping.id ?? `#${decision.mapping.index + 1}`}` : ""),
+      (decision.mapping
+        ? `  ${c.bold("Mapping:")} ${decision.mapping.name ?? decision.mapping.id ?? `#${decision.mapping.index + 1}`}`
+        : ""),
     "",
   );
   const byGate = new Map<string, ResultRow[]>();
@@ -31,14 +33,17 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
     });
     for (const r of rows) {
       const action = r.status === "error" ? c.magenta("error") : paint(r.effectiveAction, r.effectiveAction);
-      const allow = r.allowlisted ? `${r.allowlisted.allowlistName ?? r.allowlisted.allowlistId}: ${r.allowlisted.itemId}` : "";
+      const allow = r.allowlisted
+        ? `${r.allowlisted.allowlistName ?? r.allowlisted.allowlistId}: ${r.allowlisted.itemId}`
+        : "";
       table.push([r.trigger, action, r.message, allow]);
     }
     lines.push(table.toString(), "");
   }
   if (decision.results.length === 0) lines.push(c.dim("No trigger fired."), "");
   for (const p of decision.problems) {
-    const label = p.level === "error" ? c.red("error") : p.level === "warning" ? c.yellow("warning") : c.dim("note");
+    const label =
+      p.level === "error" ? c.red("error") : p.level === "warning" ? c.yellow("warning") : c.dim("note");
     lines.push(`${label}: ${p.message}`);
   }
   if (decision.problems.length > 0) lines.push("");
@@ -48,7 +53,8 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
 
 /** One line: verdict, final action, reason and counts — what CI logs show last. */
 export function summaryLine(decision: DecisionV1, c = pc.createColors(false)): string {
-  const count = (a: Action) => decision.results.filter((r) => r.effectiveAction === a && !r.allowlisted).length;
+  const count = (a: Action) =>
+    decision.results.filter((r) => r.effectiveAction === a && !r.allowlisted).length;
   const allowlisted = decision.results.filter((r) => r.allowlisted).length;
   const errors = decision.results.filter((r) => r.status === "error").length;
   const verdict = decision.status === "pass" ? c.green(c.bold("PASS")) : c.red(c.bold("FAIL"));

@@ -18,7 +18,9 @@ export function loadBundle(text: string, source: string, options: LoadBundleOpti
   if (compiled) return compiled;
   const errors = problems.filter((p) => p.level === "error");
   throw new CipError(
-    errors.some((p) => p.code === "CIP_BUNDLE_VERSION") && errors.length === 1 ? "CIP_BUNDLE_VERSION" : "CIP_BUNDLE_INVALID",
+    errors.some((p) => p.code === "CIP_BUNDLE_VERSION") && errors.length === 1
+      ? "CIP_BUNDLE_VERSION"
+      : "CIP_BUNDLE_INVALID",
     `Cannot use policy bundle ${source}: ${errors.length} problem${errors.length > 1 ? "s" : ""}`,
     {
       problems,

@@ -11,7 +11,8 @@ export function loadFacts(text: string, source: string): ImageFacts {
   const document = parseDocumentText(text, source);
   if (document !== null && typeof document === "object" && !Array.isArray(document) && "image" in document) {
     const { image, ...rest } = document as Record<string, unknown>;
-    if (typeof image === "string" && !("ref" in rest)) return factsFromDocument({ ...rest, ref: parseImageReference(image) }, source);
+    if (typeof image === "string" && !("ref" in rest))
+      return factsFromDocument({ ...rest, ref: parseImageReference(image) }, source);
   }
   return factsFromDocument(document, source);
 }

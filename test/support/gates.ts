@@ -15,8 +15,8 @@ export function factsFor(overrides: Partial<ImageFacts> = {}): ImageFacts {
  * Compiles one trigger with the given parameters and runs it against the facts, as the engine would.
  * Throws with the validation problems when the parameters do not validate.
  */
-export function fireTrigger(
-  gate: GateSpec,
+export function fireTrigger<G>(
+  gate: GateSpec<G>,
   triggerName: string,
   params: Record<string, string>,
   facts: ImageFacts,
@@ -30,12 +30,16 @@ export function fireTrigger(
     Object.entries(params).map(([name, value]) => ({ name, value })),
   );
   if (!compiled.ok) throw new Error(compiled.problems.map((p) => p.message).join("; "));
-  const gateData = gate.prepare ? gate.prepare(facts, now) : undefined;
+  const gateData = (gate.prepare ? gate.prepare(facts, now) : undefined) as G;
   return runTrigger(gate, trigger, compiled.evaluator, facts, gateData, now);
 }
 
 /** The validation problems of a trigger with these parameters (empty when valid). */
-export function paramProblems(gate: GateSpec, triggerName: string, params: Record<string, string>): string[] {
+export function paramProblems<G>(
+  gate: GateSpec<G>,
+  triggerName: string,
+  params: Record<string, string>,
+): string[] {
   const trigger = gate.triggers.find((t) => t.name === triggerName);
   if (!trigger) throw new Error(`no trigger ${gate.name}/${triggerName}`);
   const compiled = compileTrigger(

@@ -28,14 +28,16 @@ export function formatGates(gates: readonly GateSpec[], format: "text" | "json" 
       lines.push(`### \`${g.name}\``, "", g.description, "");
       for (const t of g.triggers) {
         lines.push(`- **${t.name}**: ${t.description}`);
-        for (const p of t.params) lines.push(`  - \`${p.name}\`${p.required ? " (required)" : ""}: ${paramLine(p)}`);
+        for (const p of t.params)
+          lines.push(`  - \`${p.name}\`${p.required ? " (required)" : ""}: ${paramLine(p)}`);
       }
       lines.push("");
     } else {
       lines.push(`${g.name}: ${g.description}`);
       for (const t of g.triggers) {
         lines.push(`  ${t.name}: ${t.description}`);
-        for (const p of t.params) lines.push(`    ${p.name}${p.required ? " (required)" : ""}: ${paramLine(p)}`);
+        for (const p of t.params)
+          lines.push(`    ${p.name}${p.required ? " (required)" : ""}: ${paramLine(p)}`);
       }
       lines.push("");
     }
@@ -45,7 +47,10 @@ export function formatGates(gates: readonly GateSpec[], format: "text" | "json" 
 
 function paramLine(p: GateSpec["triggers"][number]["params"][number]): string {
   const kind = p.values ? `${p.kind} of ${p.values.join("|")}` : p.kind;
-  const extra = [p.default !== undefined ? `default ${p.default}` : "", p.example !== undefined ? `e.g. ${p.example}` : ""]
+  const extra = [
+    p.default !== undefined ? `default ${p.default}` : "",
+    p.example !== undefined ? `e.g. ${p.example}` : "",
+  ]
     .filter(Boolean)
     .join("; ");
   return `${p.description} [${kind}${extra ? `; ${extra}` : ""}]`;

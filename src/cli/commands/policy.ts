@@ -5,6 +5,7 @@ import { CipError, isCipError } from "../../model/index.js";
 import { GATES } from "../../policy/catalog.js";
 import { loadBundle } from "../../service/load-bundle.js";
 import { EXIT } from "../exit-codes.js";
+import { formatProblem } from "../print-error.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
 import { DEFAULT_BUNDLE_PATH } from "../shipped-files.js";
 import { formatGates } from "./format-gates.js";
@@ -24,19 +25,21 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
       let worst: number = EXIT.pass;
       for (const file of files) {
         try {
-          const bundle = loadBundle(readInputFile(file, "policy bundle", maxBytes), file, { strict: opts.strict });
+          const bundle = loadBundle(readInputFile(file, "policy bundle", maxBytes), file, {
+            strict: opts.strict,
+          });
           const b = bundle.bundle;
           const rules = b.policies.reduce((n, p) => n + p.rules.length, 0);
           const items = b.allowlists.reduce((n, a) => n + a.items.length, 0);
           process.stdout.write(
             `${file}: valid (${b.policies.length} policies, ${rules} rules, ${b.allowlists.length} allowlists with ${items} items, ${b.mappings.length} mappings)\n`,
           );
-          for (const w of bundle.warnings) process.stdout.write(`  ${w.level}: ${w.message}\n`);
+          for (const w of bundle.warnings) process.stdout.write(`  ${formatProblem(w)}\n`);
         } catch (error) {
           if (!isCipError(error)) throw error;
           const invalid = error.code === "CIP_BUNDLE_INVALID" || error.code === "CIP_BUNDLE_VERSION";
           process.stdout.write(`${file}: ${invalid ? "invalid" : "unreadable"}: ${error.message}\n`);
-          for (const p of error.problems) process.stdout.write(`  ${p.level === "error" ? "-" : `${p.level}:`} ${p.message}\n`);
+          for (const p of error.problems) process.stdout.write(`  ${formatProblem(p)}\n`);
           if (error.hint) process.stdout.write(`  hint: ${error.hint}\n`);
           worst = Math.max(worst, invalid ? EXIT.policyFailure : EXIT.cannotEvaluate);
         }
@@ -47,26 +50,34 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
   policy
     .command("gates")
     .description("List every gate, trigger and parameter the engine knows")
-    .addOption(new Option("--format <name>", "output format").choices(["text", "json", "markdown"]).default("text"))
+    .addOption(
+      new Option("--format <name>", "output format").choices(["text", "json", "markdown"]).default("text"),
+    )
     .action((opts) => {
       process.stdout.write(formatGates(GATES, opts.format as "text" | "json" | "markdown"));
     });
 
   policy
     .command("init")
-    .description("Write the shipped default bundle to a file to start your own (YAML, or JSON for a .json name)")
+    .description(
+      "Write the shipped default bundle to a file to start your own (YAML, or JSON for a .json name)",
+    )
     .argument("[file]", "where to write it", "cipolice-policy.yaml")
     .option("--force", "overwrite an existing file")
     .action((file, opts) => {
       if (existsSync(file) && !opts.force) {
-        throw new CipError("CIP_USAGE", `Cannot write ${file}: the file exists`, { hint: "Choose another name or pass --force." });
+        throw new CipError("CIP_USAGE", `Cannot write ${file}: the file exists`, {
+          hint: "Choose another name or pass --force.",
+        });
       }
       const text = readFileSync(DEFAULT_BUNDLE_PATH, "utf8");
       const body = file.endsWith(".json") ? `${JSON.stringify(parseYaml(text), null, 2)}\n` : text;
       try {
         writeFileSync(file, body);
       } catch (error) {
-        throw new CipError("CIP_OUTPUT_WRITE", `Cannot write ${file}: ${(error as Error).message}`, { cause: error });
+        throw new CipError("CIP_OUTPUT_WRITE", `Cannot write ${file}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       process.stdout.write(`Wrote ${file}. Check it with: cipolice policy validate ${file}\n`);
     });

@@ -9,5 +9,8 @@ test("always/always fires once with trigger id 'always' on any image", () => {
 });
 
 test("always/always rejects parameters it does not take", () => {
-  assert.match(paramProblems(alwaysGate, "always", { foo: "1" })[0] ?? "", /unknown parameter "foo".*takes no parameters/);
+  assert.match(
+    paramProblems(alwaysGate, "always", { foo: "1" })[0] ?? "",
+    /unknown parameter "foo".*takes no parameters/,
+  );
 });

@@ -1,0 +1,161 @@
+import type { ImageRef } from "../../model/index.js";
+import { type GateSpec, ParamValueError } from "../gate-types.js";
+import { compilePythonRegex } from "../python-regex.js";
+import { wildcardMatch, wildcardToRegExp } from "../wildcard.js";
+
+/** The reference as written canonically: `registry/repository[:tag][@digest]`. */
+function printRef(ref: ImageRef): string {
+  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
+}
+
+/** The registry patterns of a rule, checked once so that a bad `regexp:` pattern is a bundle problem. */
+function registryPatterns(patterns: readonly string[]): readonly string[] {
+  for (const pattern of patterns) {
+    try {
+      wildcardToRegExp(pattern);
+    } catch (error) {
+      throw new ParamValueError(
+        "registries",
+        `parameter "registries" has an invalid pattern ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+      );
+    }
+  }
+  return patterns;
+}
+
+/** Registry host names compare case-insensitively; a `regexp:` pattern is left as written. */
+function registryMatches(pattern: string, registry: string): boolean {
+  const p = pattern.trim().startsWith("regexp:") ? pattern : pattern.toLowerCase();
+  return wildcardMatch(p, registry.toLowerCase());
+}
+
+const REGISTRIES_PARAM = {
+  name: "registries",
+  description:
+    "Comma-separated registry host names (with port when not the default); `*` matches any run of characters, such as *.corp or localhost:*.",
+  kind: "string-list",
+  required: true,
+  example: "ghcr.io,*.corp",
+} as const;
+
+/**
+ * `image_source` gate (CIPolicE, not in anchore-engine): where an image comes from and how it is referenced —
+ * allowed and denied registries, the `latest` tag, digest pinning, repository naming.
+ */
+export const imageSourceGate: GateSpec = {
+  name: "image_source",
+  description:
+    "Checks where an image comes from and how it is referenced: registry, tag, digest, repository name.",
+  triggers: [
+    {
+      name: "registry_not_allowed",
+      description: "Fires when the image's registry matches none of the allowed registries.",
+      params: [{ ...REGISTRIES_PARAM, description: `Allowed registries. ${REGISTRIES_PARAM.description}` }],
+      compile(params) {
+        const registries = registryPatterns(params.list("registries") ?? []);
+        return (ctx) => {
+          const registry = ctx.facts.ref.registry;
+          if (!registries.some((pattern) => registryMatches(pattern, registry))) {
+            ctx.fire({
+              message: `Image registry ${registry} is not in the allowed registries: ${registries.join(", ")}`,
+            });
+          }
+        };
+      },
+    },
+    {
+      name: "registry_denied",
+      description: "Fires when the image's registry matches one of the denied registries.",
+      params: [{ ...REGISTRIES_PARAM, description: `Denied registries. ${REGISTRIES_PARAM.description}` }],
+      compile(params) {
+        const registries = registryPatterns(params.list("registries") ?? []);
+        return (ctx) => {
+          const registry = ctx.facts.ref.registry;
+          const matching = registries.filter((pattern) => registryMatches(pattern, registry));
+          if (matching.length > 0) {
+            ctx.fire({
+              message: `Image registry ${registry} is in the denied registries: ${matching.join(", ")}`,
+            });
+          }
+        };
+      },
+    },
+    {
+      name: "tag_latest",
+      description:
+        "Fires when the image is referenced by the tag latest (or by no tag at all) without a digest.",
+      params: [],
+      compile: () => (ctx) => {
+        const ref = ctx.facts.ref;
+        if (ref.digest) return;
+        if (ref.tag === "latest") {
+          ctx.fire({
+            message: `Image reference ${printRef(ref)} uses the tag latest and is not pinned by a digest`,
+          });
+        } else if (!ref.tag) {
+          // A parsed reference always has a tag or a digest; guard anyway, as a bare name means latest.
+          ctx.fire({
+            message: `Image reference ${printRef(ref)} has no tag and no digest, which means latest`,
+          });
+        }
+      },
+    },
+    {
+      name: "digest_required",
+      description: "Fires when the image is not referenced by a digest (name@sha256:…).",
+      params: [],
+      compile: () => (ctx) => {
+        const ref = ctx.facts.ref;
+        if (!ref.digest) {
+          ctx.fire({ message: `Image reference ${printRef(ref)} is not pinned by a digest` });
+        }
+      },
+    },
+    {
+      name: "repository_name",
+      description:
+        "Checks the repository path (library/nginx, team/app) against a regular expression that must match all of it.",
+      params: [
+        {
+          name: "pattern",
+          description: "A regular expression (Python syntax) that must match the whole repository path.",
+          kind: "regex",
+          required: true,
+          example: "(team-a|team-b)/.+",
+        },
+        {
+          name: "check",
+          description:
+            "match: fire when the repository matches the pattern; no_match: fire when it does not.",
+          kind: "enum",
+          values: ["match", "no_match"],
+          default: "no_match",
+          example: "no_match",
+        },
+      ],
+      compile(params) {
+        const pattern = params.string("pattern") ?? "";
+        const fireOnMatch = params.string("check") === "match";
+        let whole: RegExp;
+        try {
+          const regex = compilePythonRegex(pattern);
+          whole = new RegExp(`^(?:${regex.source})$`, regex.flags);
+        } catch (error) {
+          throw new ParamValueError(
+            "pattern",
+            `parameter "pattern" is not a valid regular expression: ${(error as Error).message}`,
+          );
+        }
+        return (ctx) => {
+          const repository = ctx.facts.ref.repository;
+          const matches = whole.test(repository);
+          if (matches && fireOnMatch) {
+            ctx.fire({ message: `Image repository ${repository} matches the pattern ${pattern}` });
+          } else if (!matches && !fireOnMatch) {
+            ctx.fire({ message: `Image repository ${repository} does not match the pattern ${pattern}` });
+          }
+        };
+      },
+    },
+  ],
+};

@@ -1,0 +1,81 @@
+import type { ImageFacts } from "../../model/index.js";
+import type { GateSpec } from "../gate-types.js";
+import { pySplitWhitespace } from "../python-format.js";
+
+/** (package name, license word) pairs, as anchore-engine splits each package's license text on whitespace. */
+type LicensePairs = [pkg: string, license: string][];
+
+function licensePairs(facts: ImageFacts): LicensePairs {
+  const pairs: LicensePairs = [];
+  for (const pkg of facts.packages ?? []) {
+    for (const license of pySplitWhitespace((pkg.licenses ?? []).join(" "))) pairs.push([pkg.name, license]);
+  }
+  return pairs;
+}
+
+/**
+ * `licenses`: denies packages by license, exactly or by substring, after anchore-engine's gate of that
+ * name. Each trigger fires once, listing every matching `package(license)`.
+ */
+export const licensesGate: GateSpec<LicensePairs> = {
+  name: "licenses",
+  description: "License checks against found software licenses in the container image",
+  prepare: licensePairs,
+  triggers: [
+    {
+      name: "blacklist_exact_match",
+      description:
+        "Triggers if the evaluated image has a package installed with software distributed under the specified (exact match) license(s).",
+      params: [
+        {
+          name: "licenses",
+          description: "List of license names to blacklist exactly.",
+          kind: "string-list",
+          required: true,
+          example: "GPLv2+,GPL-3+,BSD-2-clause",
+        },
+      ],
+      compile(params) {
+        const denied = new Set(params.list("licenses") ?? []);
+        return (ctx) => {
+          const matches = ctx.gate.filter(([, license]) => denied.has(license)).map(([p, l]) => `${p}(${l})`);
+          if (matches.length > 0) {
+            ctx.fire({
+              message: `LICFULLMATCH Packages are installed that have blacklisted licenses: ${matches.join(", ")}`,
+            });
+          }
+        };
+      },
+    },
+    {
+      name: "blacklist_partial_match",
+      description:
+        "triggers if the evaluated image has a package installed with software distributed under the specified (substring match) license(s)",
+      params: [
+        {
+          name: "licenses",
+          description: "List of strings to do substring match for blacklist.",
+          kind: "string-list",
+          required: true,
+          example: "LGPL,BSD",
+        },
+      ],
+      compile(params) {
+        const fragments = params.list("licenses") ?? [];
+        return (ctx) => {
+          const matches: string[] = [];
+          // One entry per matching fragment, so a license matched twice is listed twice (as anchore-engine).
+          for (const [pkg, license] of ctx.gate) {
+            for (const fragment of fragments)
+              if (license.includes(fragment)) matches.push(`${pkg}(${license})`);
+          }
+          if (matches.length > 0) {
+            ctx.fire({
+              message: `LICSUBMATCH Packages are installed that have blacklisted licenses: ${matches.join(", ")}`,
+            });
+          }
+        };
+      },
+    },
+  ],
+};

@@ -1,0 +1,42 @@
+import { feedTriggers } from "../feed-triggers.js";
+import type { GateSpec } from "../gate-types.js";
+
+/**
+ * `npms`: npm packages compared with the npm feed (`facts.feeds.npm`), and denied npm packages, after
+ * anchore-engine's gate of that name.
+ */
+export const npmsGate: GateSpec = {
+  name: "npms",
+  description: "NPM Checks",
+  triggers: feedTriggers({
+    packageType: "npm",
+    feedKey: "npm",
+    label: "NPM",
+    notLatest: {
+      name: "newer_version_in_feed",
+      message: (pkg, version, latest) =>
+        `NPMNOTLATEST Package (${pkg}) version (${version}) installed but is not the latest version (${latest})`,
+    },
+    notOfficial: {
+      name: "unknown_in_feeds",
+      message: (pkg) => `NPMNOTOFFICIAL Package (${pkg}) in container but not in official NPM feed.`,
+    },
+    badVersion: {
+      name: "version_not_in_feeds",
+      message: (pkg, version, known) =>
+        `NPMBADVERSION Package (${pkg}) version (${version}) installed but version is not in the official feed for this package (${known})`,
+    },
+    denied: {
+      name: "blacklisted_name_version",
+      description:
+        "Triggers if the evaluated image has an NPM package installed that matches the name and optionally a version specified in the parameters.",
+      message: (pkg, version) =>
+        `NPM Package is blacklisted: ${version === undefined ? pkg : `${pkg}-${version}`}`,
+    },
+    noFeed: {
+      description: "Triggers if the engine does not have access to the NPM data feed.",
+      message:
+        "NPM packages are present but the anchore npm feed is not available - will be unable to perform checks that require feed data",
+    },
+  }),
+};

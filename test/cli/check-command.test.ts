@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { DecisionV1 } from "../../src/model/index.js";
+import { corpusPath, skipWithoutCorpus } from "../support/corpus.js";
+import { runCli } from "../support/run-cli.js";
+
+const WEBAPP = "examples/webapp.facts.json";
+const LEGACY = "examples/legacy-app.facts.json";
+const NOW = ["--now", "2026-11-22T00:00:00Z"];
+const scratch = mkdtempSync(join(tmpdir(), "cipolice-cli-"));
+
+test("the shipped example passes the default bundle with a warning: exit 0, summary line last", () => {
+  const run = runCli(["check", "--facts", WEBAPP, ...NOW]);
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.trim().split("\n");
+  assert.equal(lines.at(-1), "PASS final action WARN (policy evaluation): 0 stop, 1 warn, 0 allowlisted");
+  assert.match(run.stdout, /HIGH Vulnerability found in non-os package type \(npm\)/);
+  assert.ok(!run.stdout.includes("\u001b["), "no colour codes when not a TTY");
+});
+
+test("--fail-on warn turns the same warning into exit 1", () => {
+  assert.equal(runCli(["check", "--facts", WEBAPP, ...NOW, "--fail-on", "warn"]).status, 1);
+});
+
+test("the legacy example fails: root user, :latest and a fixable critical vulnerability stop it (exit 1)", () => {
+  const run = runCli(["check", "--facts", LEGACY, ...NOW, "--format", "json"]);
+  assert.equal(run.status, 1, run.stderr);
+  const decision = JSON.parse(run.stdout) as DecisionV1;
+  assert.equal(decision.schemaVersion, "1");
+  assert.equal(decision.finalAction, "stop");
+  assert.equal(decision.status, "fail");
+  assert.equal(decision.image.ref, "docker.io/library/legacy-app:latest");
+  const stops = decision.results.filter((r) => r.effectiveAction === "stop").map((r) => r.ruleId);
+  assert.deepEqual(stops.sort(), ["critical-with-fix", "latest-tag", "runs-as-root"]);
+});
+
+test("--format anchore prints anchore-engine's evaluation shape", () => {
+  const run = runCli(["check", "--facts", LEGACY, ...NOW, "--format", "anchore"]);
+  const doc = JSON.parse(run.stdout) as Record<
+    string,
+    Record<string, { detail: { result: Record<string, unknown> }; status: string }[]>
+  >[];
+  const byTag = Object.values(doc[0] ?? {})[0] ?? {};
+  const evaluation = byTag["docker.io/library/legacy-app:latest"]?.[0];
+  assert.equal(evaluation?.status, "fail");
+  const result = evaluation?.detail.result as {
+    final_action: string;
+    result: Record<string, { result: { header: string[]; rows: unknown[][] } }>;
+  };
+  assert.equal(result.final_action, "stop");
+  const table = Object.values(result.result).find((v) => v && typeof v === "object" && "result" in v)?.result;
+  assert.deepEqual(table?.header, [
+    "Image_Id",
+    "Repo_Tag",
+    "Trigger_Id",
+    "Gate",
+    "Trigger",
+    "Check_Output",
+    "Gate_Action",
+    "Whitelisted",
+    "Policy_Id",
+  ]);
+  const rootRow = table?.rows.find((r) => r[4] === "effective_user");
+  assert.equal(
+    rootRow?.[2],
+    "cbff271f45d32e78dcc1979dbca9c14d",
+    "anchore's md5 trigger id for the root user message",
+  );
+});
+
+test("facts can come from standard input", () => {
+  const run = runCli(["check", "--facts", "-", ...NOW, "--format", "json"], {
+    input: readFileSync(WEBAPP, "utf8"),
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as DecisionV1).image.ref, "ghcr.io/example/webapp:1.4.2");
+});
+
+test("malformed policy JSON: exit 2, one line with the location, no stack trace unless --debug", () => {
+  const bad = join(scratch, "bad.json");
+  writeFileSync(bad, '{"id": "x",\n  "version": "1_0",\n  "policies": [}\n');
+  const run = runCli(["check", "--facts", WEBAPP, "--policy", bad]);
+  assert.equal(run.status, 2);
+  assert.equal(run.stdout, "");
+  assert.match(
+    run.stderr,
+    /^cipolice: error CIP_PARSE: Cannot parse .*bad\.json as JSON: unexpected '}' \(line 3, column 16\)$/m,
+  );
+  assert.doesNotMatch(run.stderr, /^\s+at /m);
+  assert.match(runCli(["check", "--facts", WEBAPP, "--policy", bad, "--debug"]).stderr, /^\s+at /m);
+});
+
+test("facts with wrong types and unknown fields: exit 2, one line per problem with its path", () => {
+  const bad = join(scratch, "facts.json");
+  writeFileSync(
+    bad,
+    JSON.stringify({ ref: { registry: "docker.io", repository: "x" }, size: "big", colour: 1 }),
+  );
+  const run = runCli(["check", "--facts", bad]);
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /^ {2}- size: expected number, got string$/m);
+  assert.match(run.stderr, /^ {2}- document: unknown field "colour"$/m);
+});
+
+test("an input over the size limit is refused before it is read, naming the limit", () => {
+  const run = runCli(["check", "--facts", WEBAPP, "--max-input-size", "4kB"]);
+  assert.equal(run.status, 2);
+  assert.match(
+    run.stderr,
+    /CIP_INPUT_TOO_LARGE: Cannot read facts examples\/webapp\.facts\.json: it is [\d.]+ kB, over the 4\.0 kB input limit/,
+  );
+  assert.match(run.stderr, /--max-input-size/);
+});
+
+test("an unknown format lists the valid ones; a missing file says so", () => {
+  const format = runCli(["check", "--facts", WEBAPP, "--format", "xml"]);
+  assert.equal(format.status, 2);
+  assert.match(format.stderr, /Allowed choices are table, json, anchore/);
+  const missing = runCli(["check", "--facts", "nope.json"]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /Cannot read facts nope\.json: no such file/);
+});
+
+test("policy validate: corpus bundles, exit 1 when one is invalid", {
+  skip: skipWithoutCorpus("policies/anchore/anchore-engine_test_bad_bundle.json"),
+}, () => {
+  const good = corpusPath("policies/anchore/modular-policy_ironbank_v5.2.4_bundle.json");
+  const bad = corpusPath("policies/anchore/anchore-engine_test_bad_bundle.json");
+  const ok = runCli(["policy", "validate", good]);
+  assert.equal(ok.status, 0);
+  assert.match(ok.stdout, /valid \(26 policies, 52 rules, 5 allowlists with 81 items, 22 mappings\)/);
+  const run = runCli(["policy", "validate", good, bad]);
+  assert.equal(run.status, 1);
+  assert.match(run.stdout, /policies\[0\]\.rules\[0\]\.action: .*action "invalidaction" is not valid/);
+});
+
+test("policy init writes the default bundle, which validates; it will not overwrite without --force", () => {
+  const file = join(scratch, "mine.json");
+  assert.equal(runCli(["policy", "init", file]).status, 0);
+  assert.equal(runCli(["policy", "validate", file]).status, 0);
+  const again = runCli(["policy", "init", file]);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /the file exists/);
+});
+
+test("policy gates lists every gate and trigger of the catalog", () => {
+  const run = runCli(["policy", "gates", "--format", "json"]);
+  const gates = JSON.parse(run.stdout) as {
+    name: string;
+    triggers: { name: string; params: { name: string }[] }[];
+  }[];
+  const names = gates.map((g) => g.name);
+  for (const g of [
+    "always",
+    "dockerfile",
+    "vulnerabilities",
+    "metadata",
+    "packages",
+    "licenses",
+    "files",
+    "passwd_file",
+    "retrieved_files",
+    "secret_scans",
+    "malware",
+    "npms",
+    "ruby_gems",
+    "tag_drift",
+    "image_source",
+    "expression",
+  ]) {
+    assert.ok(names.includes(g), `gate ${g} listed`);
+  }
+  const pkg = gates.find((g) => g.name === "vulnerabilities")?.triggers.find((t) => t.name === "package");
+  assert.ok(pkg?.params.some((p) => p.name === "vendor_cvss_v3_impact_score"));
+});
