@@ -167,7 +167,15 @@ function evaluatePolicy(
       };
       try {
         if (prepared.error) throw prepared.error;
-        for (const hit of runTrigger(gate, rule.trigger, rule.evaluator, facts, prepared.data, now)) {
+        for (const hit of runTrigger(
+          gate,
+          rule.trigger,
+          rule.evaluator,
+          facts,
+          prepared.data,
+          now,
+          rule.rule.id,
+        )) {
           rows.push({
             ...base,
             triggerId: hit.triggerId,

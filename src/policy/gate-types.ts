@@ -48,6 +48,8 @@ export interface TriggerContext<G = unknown> {
   gate: G;
   /** Evaluation time: triggers never read the clock. */
   now: Date;
+  /** Id of the rule being evaluated (some anchore trigger ids include it). */
+  ruleId?: string;
   fire(hit: TriggerHit): void;
 }
 

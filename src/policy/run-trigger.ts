@@ -19,12 +19,14 @@ export function runTrigger<G>(
   facts: ImageFacts,
   gateData: G,
   now: Date,
+  ruleId?: string,
 ): FiredHit[] {
   const hits: FiredHit[] = [];
   evaluator({
     facts,
     gate: gateData,
     now,
+    ...(ruleId !== undefined ? { ruleId } : {}),
     fire(hit) {
       const triggerId =
         hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);

@@ -7,7 +7,7 @@ const NOT_AVAILABLE = "Cannot locate file in the image analysis";
 
 /** The id of the rule being evaluated, when the engine passes one in the context. */
 function ruleIdOf(ctx: TriggerContext): string | undefined {
-  return (ctx as TriggerContext & { ruleId?: string }).ruleId;
+  return ctx.ruleId;
 }
 
 /**
