@@ -6,6 +6,8 @@ interface CompiledItem {
   item: AllowlistItem;
   order: number;
   expiresAtMs?: number;
+  /** The trigger id pattern, compiled once (exact ids need none). */
+  regex?: RegExp;
 }
 
 /** An allowlist compiled for fast lookup by gate and trigger id. */
@@ -65,6 +67,8 @@ export function compileAllowlist(
         return;
       }
     }
+    const isPattern = item.triggerId.includes("*") || item.triggerId.trim().startsWith("regexp:");
+    if (isPattern) compiled.regex = wildcardToRegExp(item.triggerId);
     const gate = item.gate.toLowerCase();
     let index = byGate.get(gate);
     if (!index) {
@@ -117,25 +121,41 @@ export function lookupAllowlists(
     const index = list.byGate.get(gate);
     if (!index) continue;
     const plus = query.triggerId.indexOf("+");
-    const candidates = [
-      ...(index.exact.get(query.triggerId) ?? []),
-      ...(plus > 0 ? (index.byPrefix.get(query.triggerId.slice(0, plus)) ?? []) : []),
-      ...index.other,
-    ].sort((a, b) => a.order - b.order);
-    for (const c of candidates) {
-      if (!patternMatches(c.item.triggerId, query.triggerId) || !inScope(c.item, query)) continue;
-      if (c.expiresAtMs !== undefined && query.nowMs >= c.expiresAtMs) {
-        expired.push({ allowlist: list.allowlist, item: c.item });
-        continue;
-      }
-      return { match: toMatch(list.allowlist, c.item), expired };
-    }
+    // Each bucket is in document order; the earliest matching item of the three buckets wins.
+    let best = firstMatch(index.exact.get(query.triggerId), query, expired, list.allowlist);
+    const byPrefix = plus > 0 ? index.byPrefix.get(query.triggerId.slice(0, plus)) : undefined;
+    best = earlier(best, firstMatch(byPrefix, query, expired, list.allowlist, best?.order));
+    best = earlier(best, firstMatch(index.other, query, expired, list.allowlist, best?.order));
+    if (best) return { match: toMatch(list.allowlist, best.item), expired };
   }
   return { expired };
 }
 
-function patternMatches(pattern: string, triggerId: string): boolean {
-  return pattern === triggerId || wildcardMatch(pattern, triggerId);
+function firstMatch(
+  items: CompiledItem[] | undefined,
+  query: AllowlistQuery,
+  expired: AllowlistLookup["expired"],
+  allowlist: Allowlist,
+  before = Number.POSITIVE_INFINITY,
+): CompiledItem | undefined {
+  if (!items) return undefined;
+  for (const c of items) {
+    if (c.order >= before) return undefined;
+    if (c.regex ? !c.regex.test(query.triggerId) : c.item.triggerId !== query.triggerId) continue;
+    if (!inScope(c.item, query)) continue;
+    if (c.expiresAtMs !== undefined && query.nowMs >= c.expiresAtMs) {
+      expired.push({ allowlist, item: c.item });
+      continue;
+    }
+    return c;
+  }
+  return undefined;
+}
+
+function earlier(a: CompiledItem | undefined, b: CompiledItem | undefined): CompiledItem | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a.order <= b.order ? a : b;
 }
 
 function inScope(item: AllowlistItem, query: AllowlistQuery): boolean {

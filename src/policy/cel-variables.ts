@@ -263,9 +263,14 @@ function buildEnvironments(): Record<CelItemKind, Environment> {
   return { none: base.clone(), vulnerabilities, packages };
 }
 
-/** Builds the CEL variables for one image; absent facts become empty strings, lists and maps. */
+/**
+ * Builds the CEL variables for one image; absent facts become empty strings, lists and maps. The per-item
+ * lists are built on first use: most expressions never read them, and they are the costly part.
+ */
 export function celVariables(facts: ImageFacts, now: Date): CelVariables {
   const config = facts.config ?? {};
+  let vulnerabilities: CelVulnerability[] | undefined;
+  let packages: CelPackage[] | undefined;
   return {
     image: new ImageType.ctor({
       registry: facts.ref.registry,
@@ -287,8 +292,14 @@ export function celVariables(facts: ImageFacts, now: Date): CelVariables {
       healthcheck: config.healthcheck?.test ?? [],
       created: timestamp(config.created),
     }),
-    vulnerabilities: (facts.vulnerabilities ?? []).map(celVulnerability),
-    packages: (facts.packages ?? []).map(celPackage),
+    get vulnerabilities() {
+      vulnerabilities ??= (facts.vulnerabilities ?? []).map(celVulnerability);
+      return vulnerabilities;
+    },
+    get packages() {
+      packages ??= (facts.packages ?? []).map(celPackage);
+      return packages;
+    },
     distro: new DistroType.ctor({
       name: facts.distro?.name ?? "",
       version: facts.distro?.version ?? "",

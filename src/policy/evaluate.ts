@@ -14,7 +14,7 @@ import type { CompiledBundle, CompiledPolicy } from "./compile-bundle.js";
 import type { GateSpec } from "./gate-types.js";
 import { firstMatchingMapping, imageRuleMatches, type MatchTarget } from "./image-match.js";
 import { describe } from "./normalize-bundle.js";
-import { runTrigger } from "./run-trigger.js";
+import { runTriggerInto } from "./run-trigger.js";
 
 /** Inputs of one evaluation besides the bundle and the facts. */
 export interface EvaluateOptions {
@@ -54,6 +54,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
   if (found) {
     const { mapping } = found;
     const lists = mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? []);
+    const allowlistedGates = new Set(lists.flatMap((l) => [...l.byGate.keys()]));
     const gateData = new Map<GateSpec, { data?: unknown; error?: Error }>();
     const expiredSeen = new Set<string>();
     for (const policyId of mapping.policyIds) {
@@ -62,7 +63,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
       const rows = evaluatePolicy(policy, facts, options.now, gateData, problems);
       let policyAction: Action = "go";
       for (const row of rows) {
-        if (row.status === "fired") {
+        if (row.status === "fired" && allowlistedGates.has(row.gate)) {
           const lookup = lookupAllowlists(lists, {
             gate: row.gate,
             triggerId: row.triggerId,
@@ -157,45 +158,42 @@ function evaluatePolicy(
       gateData.set(gate, prepared);
     }
     for (const rule of rules) {
-      const base = {
-        policyId: policy.id,
-        ...(policy.name !== undefined ? { policyName: policy.name } : {}),
-        ...(rule.rule.id !== undefined ? { ruleId: rule.rule.id } : {}),
-        gate: gate.name,
-        trigger: rule.trigger.name,
-        action: rule.action,
+      const ruleId = rule.rule.id;
+      const action = rule.action;
+      const trigger = rule.trigger.name;
+      // Every row is built with the same properties in the same order: one object shape keeps the later passes fast.
+      const emit = (triggerId: string, message: string, status: ResultRow["status"] = "fired") => {
+        rows.push({
+          policyId: policy.id,
+          policyName: policy.name,
+          ruleId,
+          gate: gate.name,
+          trigger,
+          triggerId,
+          message,
+          action,
+          effectiveAction: status === "fired" ? action : "warn",
+          status,
+          errorCode: status === "fired" ? undefined : "CIP_TRIGGER_ERROR",
+          allowlisted: undefined,
+        });
       };
       try {
         if (prepared.error) throw prepared.error;
-        for (const hit of runTrigger(
-          gate,
-          rule.trigger,
-          rule.evaluator,
-          facts,
-          prepared.data,
-          now,
-          rule.rule.id,
-        )) {
-          rows.push({
-            ...base,
-            triggerId: hit.triggerId,
-            message: hit.message,
-            effectiveAction: rule.action,
-            status: "fired",
-          });
-        }
+        runTriggerInto(gate, rule.trigger, rule.evaluator, facts, prepared.data, now, ruleId, emit);
       } catch (error) {
-        const message = `Cannot evaluate ${gate.name}/${rule.trigger.name}: ${asError(error).message}`;
+        const message = `Cannot evaluate ${gate.name}/${trigger}: ${asError(error).message}`;
         // anchore-engine maps a rule that failed to evaluate to WARN.
-        rows.push({
-          ...base,
-          triggerId: "evaluation_error",
+        emit("evaluation_error", message, "error");
+        problems.push({
+          level: "error",
+          code: "CIP_TRIGGER_ERROR",
           message,
-          effectiveAction: "warn",
-          status: "error",
-          errorCode: "CIP_TRIGGER_ERROR",
+          policyId: policy.id,
+          ...(ruleId !== undefined ? { ruleId } : {}),
+          gate: gate.name,
+          trigger,
         });
-        problems.push({ level: "error", code: "CIP_TRIGGER_ERROR", message, ...ruleWhere(base) });
       }
     }
   }
@@ -259,20 +257,6 @@ function imageRuleMatch(rule: ImageRule): ImageRuleMatch {
     registry: rule.registry,
     repository: rule.repository,
     image: { ...rule.image },
-  };
-}
-
-function ruleWhere(base: {
-  policyId: string;
-  ruleId?: string;
-  gate: string;
-  trigger: string;
-}): Partial<Problem> {
-  return {
-    policyId: base.policyId,
-    ...(base.ruleId !== undefined ? { ruleId: base.ruleId } : {}),
-    gate: base.gate,
-    trigger: base.trigger,
   };
 }
 

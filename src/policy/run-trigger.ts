@@ -22,6 +22,23 @@ export function runTrigger<G>(
   ruleId?: string,
 ): FiredHit[] {
   const hits: FiredHit[] = [];
+  runTriggerInto(gate, trigger, evaluator, facts, gateData, now, ruleId, (triggerId, message) => {
+    hits.push({ triggerId, message });
+  });
+  return hits;
+}
+
+/** As runTrigger, but hands each hit to `emit` instead of collecting them (the engine's hot path). */
+export function runTriggerInto<G>(
+  gate: GateSpec<G>,
+  trigger: TriggerSpec<G>,
+  evaluator: TriggerEvaluator<G>,
+  facts: ImageFacts,
+  gateData: G,
+  now: Date,
+  ruleId: string | undefined,
+  emit: (triggerId: string, message: string) => void,
+): void {
   evaluator({
     facts,
     gate: gateData,
@@ -30,8 +47,7 @@ export function runTrigger<G>(
     fire(hit) {
       const triggerId =
         hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);
-      hits.push({ triggerId, message: hit.message });
+      emit(triggerId, hit.message);
     },
   });
-  return hits;
 }

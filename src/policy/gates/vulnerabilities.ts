@@ -29,6 +29,10 @@ const COMPARE: Record<Comparison, (found: number, wanted: number) => boolean> = 
 const NON_OS = new Set(NON_OS_PACKAGE_TYPES);
 const SEVERITY_UPPER = SEVERITIES.map((s) => s.toUpperCase());
 const PACKAGE_CLASS = ["os", "non-os"] as const;
+// "HIGH Vulnerability found in os package type (" for every class x severity, built once.
+const MESSAGE_PREFIX = PACKAGE_CLASS.flatMap((cls) =>
+  SEVERITY_UPPER.map((sev) => `${sev} Vulnerability found in ${cls} package type (`),
+);
 
 /** Max CVSS v3 base/exploitability/impact scores per vulnerability, -1 where there is none. */
 interface ScoreTable {
@@ -430,10 +434,12 @@ const packageTrigger: TriggerSpec = {
 
         const nonOs = cls === 1;
         const shown = nonOs ? (v.package.path ?? "None") : v.package.name;
-        const message =
-          `${SEVERITY_UPPER[ranks[i] as number]} Vulnerability found in ${PACKAGE_CLASS[cls]} package type (${v.package.type}) - ` +
-          `${shown} ${fix !== undefined ? `(fixed in: ${fix})` : ""}${scoreMsg}${timeMsg ? `(${timeMsg})` : ""}${vendorMsg}` +
-          `(${v.id} - ${v.url ?? "None"})`;
+        let message = `${MESSAGE_PREFIX[cls * SEVERITY_UPPER.length + (ranks[i] as number)]}${v.package.type}) - ${shown} `;
+        if (fix !== undefined) message += `(fixed in: ${fix})`;
+        if (scoreMsg) message += scoreMsg;
+        if (timeMsg) message += `(${timeMsg})`;
+        if (vendorMsg) message += vendorMsg;
+        message += `(${v.id} - ${v.url ?? "None"})`;
         ctx.fire({ message, instanceId: `${v.id}+${packageKey(v, nonOs)}` });
       }
     };
