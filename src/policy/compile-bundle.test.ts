@@ -255,3 +255,39 @@ test("anchore aliases and CIPolicE aliases load to the same bundle", () => {
   assert.deepEqual(anchore.compiled?.bundle, native.compiled?.bundle);
   assert.equal(anchore.compiled?.digest, native.compiled?.digest);
 });
+
+test("invalid regexp: patterns in mappings, image lists and allowlist scopes are rejected before evaluation", () => {
+  const { compiled, problems } = compileBundle({
+    id: "b",
+    version: "1_0",
+    policies: [{ id: "p", version: "1_0", rules: [] }],
+    whitelists: [
+      {
+        id: "w",
+        version: "1_0",
+        items: [{ id: "i", gate: "always", trigger_id: "always", scope: { images: ["regexp:("] } }],
+      },
+    ],
+    mappings: [
+      {
+        registry: "regexp:(",
+        repository: "*",
+        image: { type: "tag", value: "*" },
+        policy_id: "p",
+        namespaces: ["regexp:["],
+      },
+    ],
+    blacklisted_images: [{ registry: "*", repository: "regexp:+", image: { type: "tag", value: "*" } }],
+  });
+  assert.equal(compiled, undefined);
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    [
+      "mappings[0].registry",
+      "mappings[0].namespaces[0]",
+      "blacklisted_images[0].repository",
+      "whitelists[0].items[0].scope.images[0]",
+    ],
+  );
+  assert.match(problems[0]?.message ?? "", /pattern "regexp:\(" is not a valid regular expression/);
+});

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import type { Action, Bundle, Policy, PolicyRule, Problem } from "../model/index.js";
+import type { Action, Bundle, ImageRule, Policy, PolicyRule, Problem } from "../model/index.js";
 import { type CompiledAllowlist, compileAllowlist } from "./allowlist.js";
 import { bundleDocumentSchema } from "./bundle-document.js";
 import { findGate, findTrigger, GATES, RETIRED_GATES } from "./catalog.js";
 import { compileTrigger } from "./compile-trigger.js";
 import type { GateSpec, TriggerEvaluator, TriggerSpec } from "./gate-types.js";
 import { describe, normalizeBundle } from "./normalize-bundle.js";
+import { wildcardToRegExp } from "./wildcard.js";
 import { zodProblems } from "./zod-problems.js";
 
 /** A rule ready to run. */
@@ -97,6 +98,15 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
   });
 
   bundle.mappings.forEach((mapping, index) => {
+    checkImageRulePatterns(mapping, `mappings[${index}]`, `mapping ${describe(mapping)}`, problems);
+    for (const [field, list] of [
+      ["namespaces", mapping.namespaces],
+      ["environments", mapping.environments],
+    ] as const) {
+      list?.forEach((pattern, i) =>
+        checkPattern(pattern, `mappings[${index}].${field}[${i}]`, `mapping ${describe(mapping)}`, problems),
+      );
+    }
     for (const policyId of mapping.policyIds) {
       if (!policies.has(policyId)) {
         problems.push({
@@ -122,6 +132,32 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
       }
     }
   });
+
+  for (const [field, rules] of [
+    ["whitelisted_images", bundle.allowedImages],
+    ["blacklisted_images", bundle.deniedImages],
+  ] as const) {
+    rules.forEach((rule, i) =>
+      checkImageRulePatterns(rule, `${field}[${i}]`, `${field} rule ${describe(rule)}`, problems),
+    );
+  }
+  bundle.allowlists.forEach((list, li) =>
+    list.items.forEach((item, ii) => {
+      for (const [field, patterns] of [
+        ["images", item.scope?.images],
+        ["namespaces", item.scope?.namespaces],
+      ] as const) {
+        patterns?.forEach((pattern, pi) =>
+          checkPattern(
+            pattern,
+            `whitelists[${li}].items[${ii}].scope.${field}[${pi}]`,
+            `allowlist ${describe(list)} item "${item.id}"`,
+            problems,
+          ),
+        );
+      }
+    }),
+  );
 
   const errors = problems.filter((p) => p.level === "error");
   const warnings = problems.filter((p) => p.level !== "error");
@@ -222,6 +258,26 @@ function compilePolicy(policy: Policy, path: string, strict: boolean, problems: 
 export function parseAction(text: string): Action | undefined {
   const lower = text.trim().toLowerCase();
   return lower === "stop" || lower === "warn" || lower === "go" ? lower : undefined;
+}
+
+function checkImageRulePatterns(rule: ImageRule, path: string, what: string, problems: Problem[]): void {
+  checkPattern(rule.registry, `${path}.registry`, what, problems);
+  checkPattern(rule.repository, `${path}.repository`, what, problems);
+  if (rule.image.type === "tag") checkPattern(rule.image.value, `${path}.image.value`, what, problems);
+}
+
+/** A `regexp:` pattern must compile; plain wildcards always do. */
+function checkPattern(pattern: string, path: string, what: string, problems: Problem[]): void {
+  try {
+    wildcardToRegExp(pattern);
+  } catch (error) {
+    problems.push({
+      level: "error",
+      code: "CIP_BUNDLE_INVALID",
+      message: `${what}: pattern ${JSON.stringify(pattern)} is not a valid regular expression (${(error as Error).message})`,
+      path,
+    });
+  }
 }
 
 function checkVersion(version: string, what: string, path: string, problems: Problem[]): void {
