@@ -1,22 +1,12 @@
 import type { ImageFacts, Severity, Vulnerability } from "../src/model/index.js";
-
-/** A small deterministic PRNG (mulberry32), so every run measures the same document. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../test/support/fuzz.js";
 
 const SEVERITIES: Severity[] = ["negligible", "low", "medium", "high", "critical", "unknown"];
 const TYPES = ["dpkg", "dpkg", "dpkg", "npm", "java", "python", "go", "gem"];
 
 /** Facts of an image with `count` vulnerabilities spread over `count / 7` packages, like a large scan. */
 export function generateFacts(count: number, seed = 42): ImageFacts {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const vulnerabilities: Vulnerability[] = [];
   for (let i = 0; i < count; i++) {
     const type = TYPES[i % TYPES.length] as string;

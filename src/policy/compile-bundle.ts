@@ -103,9 +103,9 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
       ["namespaces", mapping.namespaces],
       ["environments", mapping.environments],
     ] as const) {
-      list?.forEach((pattern, i) =>
-        checkPattern(pattern, `mappings[${index}].${field}[${i}]`, `mapping ${describe(mapping)}`, problems),
-      );
+      for (const [i, pattern] of (list ?? []).entries()) {
+        checkPattern(pattern, `mappings[${index}].${field}[${i}]`, `mapping ${describe(mapping)}`, problems);
+      }
     }
     for (const policyId of mapping.policyIds) {
       if (!policies.has(policyId)) {
@@ -137,27 +137,21 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
     ["whitelisted_images", bundle.allowedImages],
     ["blacklisted_images", bundle.deniedImages],
   ] as const) {
-    rules.forEach((rule, i) =>
-      checkImageRulePatterns(rule, `${field}[${i}]`, `${field} rule ${describe(rule)}`, problems),
-    );
+    for (const [i, rule] of rules.entries()) {
+      checkImageRulePatterns(rule, `${field}[${i}]`, `${field} rule ${describe(rule)}`, problems);
+    }
   }
-  bundle.allowlists.forEach((list, li) =>
-    list.items.forEach((item, ii) => {
-      for (const [field, patterns] of [
-        ["images", item.scope?.images],
-        ["namespaces", item.scope?.namespaces],
-      ] as const) {
-        patterns?.forEach((pattern, pi) =>
-          checkPattern(
-            pattern,
-            `whitelists[${li}].items[${ii}].scope.${field}[${pi}]`,
-            `allowlist ${describe(list)} item "${item.id}"`,
-            problems,
-          ),
-        );
+  for (const [li, list] of bundle.allowlists.entries()) {
+    for (const [ii, item] of list.items.entries()) {
+      const where = `allowlist ${describe(list)} item "${item.id}"`;
+      for (const [pi, pattern] of (item.scope?.images ?? []).entries()) {
+        checkPattern(pattern, `whitelists[${li}].items[${ii}].scope.images[${pi}]`, where, problems);
       }
-    }),
-  );
+      for (const [pi, pattern] of (item.scope?.namespaces ?? []).entries()) {
+        checkPattern(pattern, `whitelists[${li}].items[${ii}].scope.namespaces[${pi}]`, where, problems);
+      }
+    }
+  }
 
   const errors = problems.filter((p) => p.level === "error");
   const warnings = problems.filter((p) => p.level !== "error");

@@ -46,7 +46,7 @@ export function feedTriggers(w: FeedGateWording): TriggerSpec[] {
   return [
     {
       name: w.notLatest.name,
-      description: `Triggers if an installed ${w.label} is not the latest version according to ${w.label} data feed.`,
+      description: `Fires for each installed ${w.label} package for which the feed knows a newer version.`,
       params: [],
       compile: () => (ctx) => {
         const data = withFeed(ctx, w);
@@ -62,7 +62,7 @@ export function feedTriggers(w: FeedGateWording): TriggerSpec[] {
     },
     {
       name: w.notOfficial.name,
-      description: `Triggers if an installed ${w.label} is not in the official ${w.label} database, according to ${w.label} data feed.`,
+      description: `Fires for each installed ${w.label} package whose name the feed does not know at all.`,
       params: [],
       compile: () => (ctx) => {
         const data = withFeed(ctx, w);
@@ -73,7 +73,7 @@ export function feedTriggers(w: FeedGateWording): TriggerSpec[] {
     },
     {
       name: w.badVersion.name,
-      description: `Triggers if an installed ${w.label} version is not listed in the official ${w.label} feed as a valid version.`,
+      description: `Fires for each installed ${w.label} package whose name the feed knows but whose installed version it does not list.`,
       params: [],
       compile: () => (ctx) => {
         const data = withFeed(ctx, w);
@@ -94,14 +94,14 @@ export function feedTriggers(w: FeedGateWording): TriggerSpec[] {
       params: [
         {
           name: "name",
-          description: `${w.label === "NPM" ? "Npm package" : "Gem"} name to blacklist.`,
+          description: `Name of the ${w.label === "NPM" ? "npm package" : "gem"} to deny.`,
           kind: "string",
           required: true,
           example: "time_diff",
         },
         {
           name: "version",
-          description: "Optional version to blacklist specifically.",
+          description: "When set, only this exact version is denied; otherwise every version is.",
           kind: "string",
           example: "0.2.9",
         },

@@ -29,7 +29,7 @@ export function formatGates(gates: readonly GateSpec[], format: "text" | "json" 
       for (const t of g.triggers) {
         lines.push(`- **${t.name}**: ${t.description}`);
         for (const p of t.params)
-          lines.push(`  - \`${p.name}\`${p.required ? " (required)" : ""}: ${paramLine(p)}`);
+          lines.push(`  - \`${p.name}\`${p.required ? " (required)" : ""}: ${paramLine(p, true)}`);
       }
       lines.push("");
     } else {
@@ -37,7 +37,7 @@ export function formatGates(gates: readonly GateSpec[], format: "text" | "json" 
       for (const t of g.triggers) {
         lines.push(`  ${t.name}: ${t.description}`);
         for (const p of t.params)
-          lines.push(`    ${p.name}${p.required ? " (required)" : ""}: ${paramLine(p)}`);
+          lines.push(`    ${p.name}${p.required ? " (required)" : ""}: ${paramLine(p, false)}`);
       }
       lines.push("");
     }
@@ -45,11 +45,13 @@ export function formatGates(gates: readonly GateSpec[], format: "text" | "json" 
   return `${lines.join("\n")}`;
 }
 
-function paramLine(p: GateSpec["triggers"][number]["params"][number]): string {
+function paramLine(p: GateSpec["triggers"][number]["params"][number], markdown: boolean): string {
+  // Examples are often regular expressions: in Markdown they must be code, or `*` turns into emphasis.
+  const code = (text: string) => (markdown ? `\`${text}\`` : text);
   const kind = p.values ? `${p.kind} of ${p.values.join("|")}` : p.kind;
   const extra = [
-    p.default !== undefined ? `default ${p.default}` : "",
-    p.example !== undefined ? `e.g. ${p.example}` : "",
+    p.default !== undefined ? `default ${code(p.default)}` : "",
+    p.example !== undefined ? `e.g. ${code(p.example)}` : "",
   ]
     .filter(Boolean)
     .join("; ");

@@ -44,30 +44,33 @@ function holds(check: string, cmp: number): boolean {
  */
 export const distroGate: GateSpec = {
   name: "distro",
-  description:
-    "Denies images running on a given distribution, optionally below, above or at a given version.",
+  description: "Blocks images by Linux distribution and distribution version.",
   triggers: [
     {
       name: "deny",
-      description: "Triggers if the image distro and version match the criteria.",
+      description:
+        "Fires when the image's distribution has the given name and its version satisfies the comparison; nothing fires when the distribution or its version is unknown.",
       params: [
         {
           name: "distro",
-          description: "Name of the distribution to match (os-release ID, any case).",
+          description:
+            "Distribution name as the os-release ID gives it (for example debian or alpine), compared case-insensitively.",
           kind: "string",
           required: true,
           example: "debian",
         },
         {
           name: "version",
-          description: "Version of distribution to compare against.",
+          description:
+            "Version compared with the image's distribution version, dot-separated part by part; only as many parts as given here are compared, so 9 also covers 9.13.",
           kind: "string",
           required: true,
           example: "9",
         },
         {
           name: "check",
-          description: "The comparison to use in the evaluation.",
+          description:
+            "Operator applied as `<image version> <check> <version>`; the trigger fires when it holds.",
           kind: "enum",
           values: CHECKS,
           required: true,

@@ -108,7 +108,7 @@ function instructionTest(check: string, value: string | undefined): LineTest {
 const ACTUAL_ONLY_PARAM = {
   name: "actual_dockerfile_only",
   description:
-    "When true, evaluate only a Dockerfile the user supplied (mode actual) and skip one rebuilt from the image history.",
+    "Set to true to run this check only when the user supplied the real Dockerfile (mode actual), ignoring a Dockerfile reconstructed from the layer history.",
   kind: "boolean",
   default: "false",
   example: "true",
@@ -127,7 +127,7 @@ const USER_LINE = /\s*USER\s+\[?([^\]]+)\]?\s*/;
 export const dockerfileGate: GateSpec<PreparedDockerfile> = {
   name: "dockerfile",
   description:
-    "Checks the image's Dockerfile: the one supplied by the user, or one rebuilt from the image history when none was supplied.",
+    "Inspects the instructions of the Dockerfile given with the image or, failing that, of one reconstructed from its layer history.",
   prepare: (facts) => prepareDockerfile(facts),
   triggers: [
     {

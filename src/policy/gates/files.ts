@@ -35,19 +35,19 @@ function contentMatchesByFile(matches: Record<string, string[]>): [string, strin
 export const filesGate: GateSpec<FilesData> = {
   name: "files",
   description:
-    "Checks against files in the analyzed image including file content, file names, and filesystem attributes.",
+    "Inspects the files listed by layer analysis: their paths, permission bits, checksums, and content matched by the analyzer's content expressions.",
   needsLayerAnalysis: true,
   prepare: indexFiles,
   triggers: [
     {
       name: "content_regex_match",
       description:
-        'Triggers for each file where the content search analyzer has found a match using configured regexes in the analyzer_config.yaml "content_search" section. If the parameter is set, the trigger will only fire for files that matched the named regex. Refer to your analyzer_config.yaml for the regex values.',
+        "Fires once for each pair of file and content regular expression that the analyzer's content search reported as matching. Use regex_name to consider a single expression only.",
       params: [
         {
           name: "regex_name",
           description:
-            "Regex string that also appears in the FILECHECK_CONTENTMATCH analyzer parameter in analyzer configuration, to limit the check to. If set, will only fire trigger when the specific named regex was found in a file.",
+            "Restricts the trigger to one of the analyzer's content expressions, identified by its name, its pattern, or the whole NAME=pattern entry. When omitted, matches of every expression count.",
           kind: "string",
           example: ".*password.*",
         },
@@ -73,11 +73,12 @@ export const filesGate: GateSpec<FilesData> = {
     {
       name: "name_match",
       description:
-        "Triggers if a file exists in the container that has a filename that matches the provided regex. This does have a performance impact on policy evaluation.",
+        "Fires for each file in the image whose full path matches the regular expression. Every path is tested, which can slow evaluation of large images.",
       params: [
         {
           name: "regex",
-          description: "Regex to apply to file names for match.",
+          description:
+            "Regular expression (Python syntax) matched from the first character of each absolute file path; start it with .* to match anywhere in the path.",
           // A string, as anchore-engine declares it: a bad regex fails at evaluation, not at validation.
           kind: "string",
           required: true,
@@ -102,18 +103,18 @@ export const filesGate: GateSpec<FilesData> = {
     {
       name: "attribute_match",
       description:
-        "Triggers if a filename exists in the container that has attributes that match those which are provided . This check has a performance impact on policy evaluation.",
+        "Fires when the named file passes every check that is set (checksum, mode); with none set it never fires for an existing file. With skip_missing false, it also fires when the file is absent.",
       params: [
         {
           name: "filename",
-          description: "Filename to check against provided checksum.",
+          description: "Absolute path of the file to inspect.",
           kind: "string",
           required: true,
           example: "/etc/passwd",
         },
         {
           name: "checksum_algorithm",
-          description: "Checksum algorithm",
+          description: "Hash algorithm used for checksum; sha256 is the only one supported.",
           kind: "enum",
           values: ["sha256"],
           default: "sha256",
@@ -121,13 +122,15 @@ export const filesGate: GateSpec<FilesData> = {
         },
         {
           name: "checksum",
-          description: "Checksum of file.",
+          description:
+            "Expected hex digest of the file's content; when omitted, the checksum is not checked.",
           kind: "string",
           example: "832cd0f75b227d13aac82b1f70b7f90191a4186c151f9db50851d209c45ede11",
         },
         {
           name: "checksum_match",
-          description: "Checksum operation to perform.",
+          description:
+            "equals: the check passes when the file's digest is checksum; not_equals: it passes when the digest differs.",
           kind: "enum",
           values: ["equals", "not_equals"],
           default: "equals",
@@ -135,13 +138,15 @@ export const filesGate: GateSpec<FilesData> = {
         },
         {
           name: "mode",
-          description: "File mode of file (octal, as Python's int(mode, 8) reads it).",
+          description:
+            "Permission bits to compare with the file's own (setuid, setgid and sticky included), in octal as Python's int(value, 8) parses it; when omitted, the mode is not checked.",
           kind: "string",
           example: "00644",
         },
         {
           name: "mode_op",
-          description: "File mode operation to perform.",
+          description:
+            "equals: the check passes when the file's permission bits are mode; not_equals: it passes when they differ.",
           kind: "enum",
           values: ["equals", "not_equals"],
           default: "equals",
@@ -150,7 +155,7 @@ export const filesGate: GateSpec<FilesData> = {
         {
           name: "skip_missing",
           description:
-            "If set to true, do not fire this trigger if the file is not present.  If set to false, fire this trigger ignoring the other parameter settings.",
+            "Controls what happens when the file is not in the image: true (default) stays silent, false fires regardless of the other parameters.",
           kind: "boolean",
           default: "true",
           example: "true",
@@ -190,7 +195,7 @@ export const filesGate: GateSpec<FilesData> = {
     },
     {
       name: "suid_or_guid_set",
-      description: "Fires for each file found to have suid or sgid bit set.",
+      description: "Fires for each file whose setuid or setgid permission bit is on.",
       params: [],
       compile: () => (ctx) => {
         for (const file of ctx.gate.values()) {

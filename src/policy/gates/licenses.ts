@@ -19,17 +19,18 @@ function licensePairs(facts: ImageFacts): LicensePairs {
  */
 export const licensesGate: GateSpec<LicensePairs> = {
   name: "licenses",
-  description: "License checks against found software licenses in the container image",
+  description: "Denies packages by the licenses they declare.",
   prepare: licensePairs,
   triggers: [
     {
       name: "blacklist_exact_match",
       description:
-        "Triggers if the evaluated image has a package installed with software distributed under the specified (exact match) license(s).",
+        "Fires once when some installed package declares one of the listed licenses, naming every such package and license. Each whitespace-separated word of a package's license text is compared exactly.",
       params: [
         {
           name: "licenses",
-          description: "List of license names to blacklist exactly.",
+          description:
+            "Comma-separated license identifiers to deny, compared case-sensitively with whole license words.",
           kind: "string-list",
           required: true,
           example: "GPLv2+,GPL-3+,BSD-2-clause",
@@ -50,11 +51,12 @@ export const licensesGate: GateSpec<LicensePairs> = {
     {
       name: "blacklist_partial_match",
       description:
-        "triggers if the evaluated image has a package installed with software distributed under the specified (substring match) license(s)",
+        "Fires once when some installed package has a license word containing one of the listed strings, naming every such package and license.",
       params: [
         {
           name: "licenses",
-          description: "List of strings to do substring match for blacklist.",
+          description:
+            "Comma-separated strings to deny; a license word that contains any of them (case-sensitively) matches.",
           kind: "string-list",
           required: true,
           example: "LGPL,BSD",

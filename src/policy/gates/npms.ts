@@ -7,7 +7,7 @@ import type { GateSpec } from "../gate-types.js";
  */
 export const npmsGate: GateSpec = {
   name: "npms",
-  description: "NPM Checks",
+  description: "Compares installed npm packages with the npm data feed, and denies chosen npm packages.",
   triggers: feedTriggers({
     packageType: "npm",
     feedKey: "npm",
@@ -29,12 +29,13 @@ export const npmsGate: GateSpec = {
     denied: {
       name: "blacklisted_name_version",
       description:
-        "Triggers if the evaluated image has an NPM package installed that matches the name and optionally a version specified in the parameters.",
+        "Fires when an npm package of the given name is installed or, if a version is set, when that exact version of it is installed.",
       message: (pkg, version) =>
         `NPM Package is blacklisted: ${version === undefined ? pkg : `${pkg}-${version}`}`,
     },
     noFeed: {
-      description: "Triggers if the engine does not have access to the NPM data feed.",
+      description:
+        "Fires when the facts include no npm feed data, whether or not npm packages are installed.",
       message:
         "NPM packages are present but the anchore npm feed is not available - will be unable to perform checks that require feed data",
     },

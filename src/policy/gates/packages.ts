@@ -7,29 +7,32 @@ import { compareVersions, versionFlavorFor } from "../version-compare.js";
  */
 export const packagesGate: GateSpec = {
   name: "packages",
-  description: "Distro package checks",
+  description:
+    "Requires or denies installed packages by name and version, and reports files that fail package database verification.",
   triggers: [
     {
       name: "required_package",
       description:
-        "Triggers if the specified package and optionally a specific version is not found in the image.",
+        "Fires when no package of the given name is installed, or when the first one found does not meet the version requirement.",
       params: [
         {
           name: "name",
-          description: "Name of package that must be found installed in image.",
+          description: "Name of the package the image must contain.",
           kind: "string",
           required: true,
           example: "libssl",
         },
         {
           name: "version",
-          description: "Optional version of package for exact version match.",
+          description:
+            "Version the package must have; when omitted, any installed version satisfies the rule.",
           kind: "string",
           example: "1.10.3rc3",
         },
         {
           name: "version_match_type",
-          description: "The type of comparison to use for version if a version is provided.",
+          description:
+            "How version is applied: exact requires that very version, minimum accepts it or any newer one (compared with the distribution's version rules).",
           kind: "enum",
           values: ["exact", "minimum"],
           default: "exact",
@@ -72,23 +75,26 @@ export const packagesGate: GateSpec = {
     {
       name: "verify",
       description:
-        'Check package integrity against package db in the image. Triggers for changes or removal or content in all or the selected "dirs" parameter if provided, and can filter type of check with the "check_only" parameter.',
+        "Fires for each package file that verification against the image's package database found changed or missing. Nothing fires when no verification data is available.",
       params: [
         {
           name: "only_packages",
-          description: "List of package names to limit verification.",
+          description:
+            "Comma-separated package names; when set, only files owned by these packages are reported.",
           kind: "string-list",
           example: "libssl,openssl",
         },
         {
           name: "only_directories",
-          description: "List of directories to limit checks so as to avoid checks on all dir.",
+          description:
+            "Comma-separated path prefixes; when set, only files whose path starts with one of them are reported.",
           kind: "string-list",
           example: "/usr,/var/lib",
         },
         {
           name: "check",
-          description: "Check to perform instead of all.",
+          description:
+            "Report only files with this problem (changed or missing); when omitted, both are reported.",
           kind: "enum",
           values: ["changed", "missing"],
           example: "changed",
@@ -114,18 +120,18 @@ export const packagesGate: GateSpec = {
     {
       name: "blacklist",
       description:
-        "Triggers if the evaluated image has a package installed that matches the named package optionally with a specific version as well.",
+        "Fires for each installed package with the given name, or only for those at the given version when one is set.",
       params: [
         {
           name: "name",
-          description: "Package name to blacklist.",
+          description: "Name of the package to deny.",
           kind: "string",
           required: true,
           example: "openssh-server",
         },
         {
           name: "version",
-          description: "Specific version of package to blacklist.",
+          description: "When set, deny only this exact version of the package.",
           kind: "string",
           example: "1.0.1",
         },

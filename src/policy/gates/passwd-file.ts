@@ -38,13 +38,14 @@ function denyByField(
 export const passwdFileGate: GateSpec<PasswdEntries> = {
   name: "passwd_file",
   description:
-    "Content checks for /etc/passwd for things like usernames, group ids, shells, or full entries.",
+    "Inspects the entries of the image's /etc/passwd: user names, user and group ids, login shells and whole lines.",
   needsLayerAnalysis: true,
   prepare: parsePasswd,
   triggers: [
     {
       name: "content_not_available",
-      description: "Triggers if the /etc/passwd file is not present/stored in the evaluated image.",
+      description:
+        "Fires when no /etc/passwd content is available for the image, for example because the analysis did not retrieve it.",
       params: [],
       compile: () => (ctx) => {
         if (ctx.gate.size === 0) {
@@ -56,11 +57,11 @@ export const passwdFileGate: GateSpec<PasswdEntries> = {
     },
     {
       name: "blacklist_usernames",
-      description: "Triggers if specified username is found in the /etc/passwd file",
+      description: "Fires for each /etc/passwd entry whose user name is listed.",
       params: [
         {
           name: "user_names",
-          description: "List of usernames that will cause the trigger to fire if found in /etc/passwd.",
+          description: "Comma-separated user names to deny.",
           kind: "string-list",
           required: true,
           example: "daemon,ftp",
@@ -79,12 +80,11 @@ export const passwdFileGate: GateSpec<PasswdEntries> = {
     },
     {
       name: "blacklist_userids",
-      description: "Triggers if specified user id is found in the /etc/passwd file",
+      description: "Fires for each /etc/passwd entry whose user id (third field) is listed.",
       params: [
         {
           name: "user_ids",
-          description:
-            "List of userids (numeric) that will cause the trigger to fire if found in /etc/passwd.",
+          description: "Comma-separated numeric user ids to deny.",
           kind: "int-list",
           required: true,
           example: "0,1",
@@ -103,12 +103,11 @@ export const passwdFileGate: GateSpec<PasswdEntries> = {
     },
     {
       name: "blacklist_groupids",
-      description: "Triggers if specified group id is found in the /etc/passwd file",
+      description: "Fires for each /etc/passwd entry whose primary group id (fourth field) is listed.",
       params: [
         {
           name: "group_ids",
-          description:
-            "List of groupids (numeric) that will cause the trigger ot fire if found in /etc/passwd.",
+          description: "Comma-separated numeric group ids to deny.",
           kind: "int-list",
           required: true,
           example: "999,20",
@@ -127,11 +126,11 @@ export const passwdFileGate: GateSpec<PasswdEntries> = {
     },
     {
       name: "blacklist_shells",
-      description: "Triggers if specified login shell for any user is found in the /etc/passwd file",
+      description: "Fires for each /etc/passwd entry whose login shell (last field) is listed.",
       params: [
         {
           name: "shells",
-          description: "List of shell commands to blacklist.",
+          description: "Comma-separated login shell paths to deny, compared exactly.",
           kind: "string-list",
           required: true,
           example: "/bin/bash,/bin/zsh",
@@ -150,11 +149,12 @@ export const passwdFileGate: GateSpec<PasswdEntries> = {
     },
     {
       name: "blacklist_full_entry",
-      description: "Triggers if entire specified passwd entry is found in the /etc/passwd file.",
+      description: "Fires when a line of /etc/passwd is identical to the given entry.",
       params: [
         {
           name: "entry",
-          description: "Full entry to match in /etc/passwd.",
+          description:
+            "The complete line to deny, all seven colon-separated fields; surrounding whitespace is ignored.",
           kind: "string",
           required: true,
           example: "ftp:x:14:50:FTP User:/var/ftp:/sbin/nologin",

@@ -16,16 +16,18 @@ function ruleIdOf(ctx: TriggerContext): string | undefined {
  */
 export const retrievedFilesGate: GateSpec = {
   name: "retrieved_files",
-  description: "Checks against content and/or presence of files retrieved at analysis time from an image",
+  description:
+    "Inspects files whose content the layer analysis kept: whether a given file is there, and what it contains.",
   needsLayerAnalysis: true,
   triggers: [
     {
       name: "content_not_available",
-      description: "Triggers if the specified file is not present/stored in the evaluated image.",
+      description:
+        "Fires when the analysis kept no content for the file at path; it fires a second time when no file content was kept at all.",
       params: [
         {
           name: "path",
-          description: "The path of the file to verify has been retrieved during analysis",
+          description: "Absolute path of the file whose content the analysis must have kept.",
           kind: "string",
           required: true,
           example: "/etc/httpd.conf",
@@ -43,11 +45,12 @@ export const retrievedFilesGate: GateSpec = {
     },
     {
       name: "content_regex",
-      description: "Evaluation of regex on retrieved file content",
+      description:
+        "Fires when the retrieved content of the file at path does (check match) or does not (check no_match) contain a word matching the regular expression. Nothing fires when that content is not available.",
       params: [
         {
           name: "path",
-          description: "The path of the file to verify has been retrieved during analysis",
+          description: "Absolute path of the retrieved file whose content is searched.",
           kind: "string",
           required: true,
           example: "/etc/httpd.conf",
@@ -55,14 +58,14 @@ export const retrievedFilesGate: GateSpec = {
         {
           name: "regex",
           description:
-            "The regex to evaluate against the content of the file; it is matched at the start of each whitespace-separated word",
+            "Regular expression (Python syntax) tested against each whitespace-separated word of the file, from the first character of the word.",
           kind: "string",
           required: true,
           example: ".*SSlEnabled.*",
         },
         {
           name: "check",
-          description: "The type of check to perform with the regex",
+          description: "match: fire when some word matches; no_match: fire when no word matches.",
           kind: "enum",
           values: ["match", "no_match"],
           required: true,

@@ -7,7 +7,7 @@ import type { GateSpec } from "../gate-types.js";
  */
 export const rubyGemsGate: GateSpec = {
   name: "ruby_gems",
-  description: "Ruby Gem Checks",
+  description: "Compares installed Ruby gems with the gem data feed, and denies chosen gems.",
   triggers: feedTriggers({
     packageType: "gem",
     feedKey: "gem",
@@ -30,12 +30,12 @@ export const rubyGemsGate: GateSpec = {
     denied: {
       name: "blacklist",
       description:
-        "Triggers if the evaluated image has a GEM package installed that matches the specified name and version.",
+        "Fires when a gem of the given name is installed or, if a version is set, when that exact version of it is installed.",
       message: (pkg, version) =>
         `Gem Package is blacklisted: ${version === undefined ? pkg : `${pkg}-${version}`}`,
     },
     noFeed: {
-      description: "Triggers if anchore does not have access to the GEM data feed.",
+      description: "Fires when the facts include no gem feed data, whether or not gems are installed.",
       message:
         "Gem packages are present but the anchore gem feed is not available - will be unable to perform checks that require feed data",
     },

@@ -33,29 +33,31 @@ function regexEntry(regexName: string): { entry: string; name?: string; regex: s
 export const secretScansGate: GateSpec = {
   name: "secret_scans",
   description:
-    'Checks for secrets and content found in the image using configured regexes found in the "secret_search" section of analyzer_config.yaml.',
+    "Reports secrets, such as keys and credentials, that the analyzer's secret search found in the image's files.",
   needsLayerAnalysis: true,
   triggers: [
     {
       name: "content_regex_checks",
       description:
-        'Triggers if the secret content search analyzer has found any matches with the configured and named regexes. Checks can be configured to trigger if a match is found or is not found (selected using match_type parameter).  Matches are filtered by the content_regex_name and filename_regex if they are set. The content_regex_name shoud be a value from the "secret_search" section of the analyzer_config.yaml.',
+        "With match_type found, fires once for each file and secret pattern that matched; with notfound, fires once when nothing matched. Only findings that pass content_regex_name and filename_regex are considered.",
       params: [
         {
           name: "content_regex_name",
-          description: `Name of content regexps configured in the analyzer that match if found in the image, instead of matching all. Names available by default are: ${Object.keys(ANCHORE_SECRET_REGEXES).join(", ")}.`,
+          description: `Considers only findings whose pattern name (or pattern) occurs within this value, so one name or a comma-separated list of names works; when omitted, every finding counts. Default pattern names: ${Object.keys(ANCHORE_SECRET_REGEXES).join(", ")}.`,
           kind: "string",
           example: "AWS_ACCESS_KEY",
         },
         {
           name: "filename_regex",
-          description: "Regexp to filter the content matched files by.",
+          description:
+            "Regular expression (Python syntax) matched from the start of each finding's file path; only findings in matching files are considered.",
           kind: "string",
           example: "/etc/.*",
         },
         {
           name: "match_type",
-          description: "Set to define the type of match - trigger if match is found (default) or not found.",
+          description:
+            "found (default): fire for each finding; notfound: fire once when there is no finding.",
           kind: "enum",
           values: ["notfound", "found"],
           default: "found",

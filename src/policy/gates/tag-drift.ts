@@ -33,7 +33,7 @@ function versionsOf(list: readonly Package[]): string {
 const PACKAGE_TYPE = {
   name: "package_type",
   description:
-    "Package type to filter for only specific types (a comma list is accepted). If omitted, all types are evaluated.",
+    "Package types to consider, comma-separated and case-insensitive (for example apk or npm,python); when omitted, packages of every type are compared.",
   kind: "string",
   example: "apk",
 } as const;
@@ -87,11 +87,17 @@ function driftTrigger(change: Change, description: string): TriggerSpec<DriftDat
 export const tagDriftGate: GateSpec<DriftData> = {
   name: "tag_drift",
   description:
-    "Compares the packages of the evaluated image with those of the previous image of its tag, if known, to detect packages added, removed or modified.",
+    "Reports package changes between the image and the one previously pushed under the same tag, a package being identified by type, name and location. Nothing fires when that earlier image is unknown.",
   prepare: prepareDrift,
   triggers: [
-    driftTrigger("added", "Checks to see if any packages have been added."),
-    driftTrigger("removed", "Checks to see if any packages have been removed."),
-    driftTrigger("modified", "Checks to see if any packages have been modified."),
+    driftTrigger("added", "Fires for each package that the previous image of the tag did not contain."),
+    driftTrigger(
+      "removed",
+      "Fires for each package of the previous image of the tag that is no longer present.",
+    ),
+    driftTrigger(
+      "modified",
+      "Fires for each package whose set of versions differs from the previous image of the tag.",
+    ),
   ],
 };

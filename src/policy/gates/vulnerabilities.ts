@@ -7,6 +7,7 @@ import {
   type Vulnerability,
 } from "../../model/index.js";
 import { type GateSpec, type ParamSpec, ParamValueError, type TriggerSpec } from "../gate-types.js";
+import { pyStrListRepr } from "../python-format.js";
 import { compilePythonRegex, pythonMatch } from "../python-regex.js";
 import type { TriggerParams } from "../trigger-params.js";
 
@@ -198,23 +199,6 @@ function pyFloat(n: number): string {
   return Number.isInteger(n) ? n.toFixed(1) : String(n);
 }
 
-/** Python's `repr` of a string, as anchore's list formatting prints each item. */
-function pyRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const code = ch.codePointAt(0) as number;
-    if (ch === "\\") out += "\\\\";
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
-    else out += ch;
-  }
-  return out + quote;
-}
-
 /** The package part of a package trigger id, as anchore derives it (see the gate doc). */
 function packageKey(v: Vulnerability, nonOs: boolean): string {
   const pkg = v.package;
@@ -321,7 +305,8 @@ const packageTrigger: TriggerSpec = {
     scoreParam("cvss_v3_impact_score", "NVD CVSS v3 impact sub-score"),
     {
       name: "fix_available",
-      description: "When given, fire only if whether a fixed version exists equals this value.",
+      description:
+        "When set, true keeps only vulnerabilities that have a fixed version and false only those without one.",
       kind: "boolean",
       example: "true",
     },
@@ -547,7 +532,7 @@ const blacklistTrigger: TriggerSpec = {
       }
       const found = ids.filter((id) => present.has(id));
       if (found.length > 0) {
-        ctx.fire({ message: `Blacklisted vulnerabilities detected: [${found.map(pyRepr).join(", ")}]` });
+        ctx.fire({ message: `Blacklisted vulnerabilities detected: ${pyStrListRepr(found)}` });
       }
     };
   },
