@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -105,7 +105,20 @@ test("facts with wrong types and unknown fields: exit 2, one line per problem wi
   assert.match(run.stderr, /^ {2}- document: unknown field "colour"$/m);
 });
 
-test("an input over the size limit is refused before it is read, naming the limit", () => {
+test("a 200 MB facts document is refused before it is read, naming the default limit", () => {
+  const big = join(scratch, "big.json");
+  // A sparse file: the size is checked before any byte is read, so this costs nothing.
+  closeSync(openSync(big, "w"));
+  truncateSync(big, 200 * 1024 * 1024);
+  const run = runCli(["check", "--facts", big]);
+  assert.equal(run.status, 2);
+  assert.match(
+    run.stderr,
+    /CIP_INPUT_TOO_LARGE: Cannot read facts .*big\.json: it is 200 MiB, over the 64 MiB input limit/,
+  );
+});
+
+test("the size limit is configurable", () => {
   const run = runCli(["check", "--facts", WEBAPP, "--max-input-size", "4kB"]);
   assert.equal(run.status, 2);
   assert.match(
@@ -175,4 +188,24 @@ test("policy gates lists every gate and trigger of the catalog", () => {
   }
   const pkg = gates.find((g) => g.name === "vulnerabilities")?.triggers.find((t) => t.name === "package");
   assert.ok(pkg?.params.some((p) => p.name === "vendor_cvss_v3_impact_score"));
+});
+
+test("--expiry-warning-days widens the window in which expiring allowlist items warn", () => {
+  const bundle = join(scratch, "expiring.yaml");
+  writeFileSync(
+    bundle,
+    [
+      "id: b",
+      'version: "1_0"',
+      "policies: [{ id: p, version: '1_0', rules: [{ id: r, gate: always, trigger: always, action: STOP, params: [] }] }]",
+      "whitelists: [{ id: w, version: '1_0', items: [{ id: i, gate: always, trigger_id: always, expires_on: '2027-01-01T00:00:00Z', owner: sec }] }]",
+      "mappings: [{ registry: '*', repository: '*', image: { type: tag, value: '*' }, policy_id: p, whitelist_ids: [w] }]",
+    ].join("\n"),
+  );
+  const base = ["check", "--facts", WEBAPP, "--policy", bundle, ...NOW, "--format", "json"];
+  const quiet = JSON.parse(runCli(base).stdout) as DecisionV1;
+  assert.equal(quiet.finalAction, "go");
+  assert.ok(!quiet.problems.some((p) => p.code === "CIP_ALLOWLIST_EXPIRING"));
+  const warned = JSON.parse(runCli([...base, "--expiry-warning-days", "60"]).stdout) as DecisionV1;
+  assert.ok(warned.problems.some((p) => p.code === "CIP_ALLOWLIST_EXPIRING" && /in 40 days/.test(p.message)));
 });

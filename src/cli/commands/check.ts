@@ -10,6 +10,19 @@ import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-i
 import { DEFAULT_BUNDLE_PATH } from "../shipped-files.js";
 import { parseNow } from "./parse-now.js";
 
+function parseDays(text: string): number {
+  if (!/^\d+$/.test(text.trim())) {
+    throw new CipError(
+      "CIP_USAGE",
+      `Cannot use --expiry-warning-days ${JSON.stringify(text)}: expected a whole number of days`,
+      {
+        hint: "Write for example --expiry-warning-days 30.",
+      },
+    );
+  }
+  return Number.parseInt(text, 10);
+}
+
 /** `cipolice check`: evaluate an image's facts with a policy bundle; exit 0 pass, 1 policy failure, 2 cannot evaluate. */
 export function checkCommand(setExitCode: (code: number) => void): Command {
   return new Command("check")
@@ -35,6 +48,11 @@ export function checkCommand(setExitCode: (code: number) => void): Command {
     )
     .option("--environment <name>", "environment the image is checked for (mapping selectors)")
     .option("--now <time>", "evaluate as of this RFC 3339 time instead of now (reproducible runs)")
+    .option(
+      "--expiry-warning-days <days>",
+      "warn about allowlist items that expire within this many days",
+      "14",
+    )
     .option(
       "--no-strict",
       "accept bundles that use gates anchore-engine retired (they are reported, not evaluated)",
@@ -62,6 +80,7 @@ export function checkCommand(setExitCode: (code: number) => void): Command {
       );
       const decision = checkImage(bundle, facts, {
         now,
+        expiryWarningDays: parseDays(opts.expiryWarningDays),
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
         ...(opts.environment !== undefined ? { environment: opts.environment } : {}),
       });
