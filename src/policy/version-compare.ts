@@ -65,6 +65,12 @@ interface DebVersion {
 }
 
 function parseDebVersion(text: string): DebVersion {
+  const { epoch, main, release } = splitEpochRelease(text);
+  return { epoch, upstream: main, revision: release ?? "" };
+}
+
+/** Splits `[epoch:]main[-release]`, the layout dpkg and rpm versions share (the release after the last dash). */
+function splitEpochRelease(text: string): { epoch?: number; main: string; release?: string } {
   const trimmed = text.trim();
   const colon = trimmed.indexOf(":");
   let epoch: number | undefined;
@@ -75,8 +81,8 @@ function parseDebVersion(text: string): DebVersion {
   }
   const dash = rest.lastIndexOf("-");
   return dash < 0
-    ? { epoch, upstream: rest, revision: "" }
-    : { epoch, upstream: rest.slice(0, dash), revision: rest.slice(dash + 1) };
+    ? { epoch, main: rest }
+    : { epoch, main: rest.slice(0, dash), release: rest.slice(dash + 1) };
 }
 
 function isDigit(c: string | undefined): boolean {
@@ -138,18 +144,8 @@ interface RpmVersion {
 }
 
 function parseRpmVersion(text: string): RpmVersion {
-  const trimmed = text.trim();
-  const colon = trimmed.indexOf(":");
-  let epoch: number | undefined;
-  let rest = trimmed;
-  if (colon > 0 && /^\d+$/.test(trimmed.slice(0, colon))) {
-    epoch = Number.parseInt(trimmed.slice(0, colon), 10);
-    rest = trimmed.slice(colon + 1);
-  }
-  const dash = rest.lastIndexOf("-");
-  return dash < 0
-    ? { epoch, version: rest }
-    : { epoch, version: rest.slice(0, dash), release: rest.slice(dash + 1) };
+  const { epoch, main, release } = splitEpochRelease(text);
+  return release === undefined ? { epoch, version: main } : { epoch, version: main, release };
 }
 
 function isAlnum(c: string | undefined): boolean {
