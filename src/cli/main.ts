@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { checkCommand } from "./commands/check.js";
+import { factsCommand } from "./commands/facts.js";
 import { policyCommand } from "./commands/policy.js";
 import { EXIT } from "./exit-codes.js";
 import { formatError } from "./print-error.js";
@@ -26,6 +27,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(checkCommand(setExitCode));
+  program.addCommand(factsCommand(setExitCode));
   program.addCommand(policyCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride();

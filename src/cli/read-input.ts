@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { CipError } from "../model/index.js";
 
 /** Default limit for any input document: 64 MiB. */
@@ -25,16 +26,24 @@ export function readInputFile(path: string, what: string, maxBytes: number): str
   }
   if (size > maxBytes) throw tooLarge(path, what, size, maxBytes);
   try {
-    return readFileSync(path, "utf8");
+    return decodeText(readFileSync(path));
   } catch (error) {
     throw fileError(path, what, error);
   }
 }
 
+/** UTF-8 text, or UTF-16 when the file starts with a UTF-16 byte-order mark (as Windows tools write). */
+export function decodeText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString("utf16le");
+  if (bytes[0] === 0xfe && bytes[1] === 0xff)
+    return Buffer.from(bytes.subarray(2)).swap16().toString("utf16le");
+  return bytes.toString("utf8");
+}
+
 function readStdin(what: string, maxBytes: number): string {
   const buffer = readFileSync(0);
   if (buffer.length > maxBytes) throw tooLarge("standard input", what, buffer.length, maxBytes);
-  return buffer.toString("utf8");
+  return decodeText(buffer);
 }
 
 function tooLarge(path: string, what: string, size: number, maxBytes: number): CipError {
@@ -95,4 +104,39 @@ export function parseByteSize(text: string): number {
     gib: 1024 ** 3,
   };
   return Math.floor(Number(m[1]) * (factor[unit] ?? 1));
+}
+
+/**
+ * Expands report arguments: a file stays itself; a directory gives its `.json` files in name order (a
+ * directory of Clair layer reports, say). A directory without any is an error.
+ */
+export function expandReportPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const path of paths) {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      // Missing files are reported when read, with the reason.
+    }
+    if (!isDirectory) {
+      out.push(path);
+      continue;
+    }
+    const files = readdirSync(path)
+      .filter((name) => name.endsWith(".json"))
+      .sort()
+      .map((name) => join(path, name));
+    if (files.length === 0) {
+      throw new CipError(
+        "CIP_FILE_READ",
+        `Cannot read reports from directory ${path}: it has no .json files`,
+        {
+          hint: "Point --report at the report files or at a directory of them.",
+        },
+      );
+    }
+    out.push(...files);
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import type { Action } from "./action.js";
+import type { VexAssessment } from "./facts.js";
 
 /** Why the final action is what it is. */
 export type DecisionReason =
@@ -38,6 +39,8 @@ export interface ResultRow {
   /** Error code when status is error. */
   errorCode?: string;
   allowlisted?: AllowlistMatch;
+  /** The VEX statement about the finding; `not_affected` and `fixed` suppress the hit (effective action go). */
+  vex?: VexAssessment;
 }
 
 /** Something the evaluation noticed that is not a trigger hit: expired allowlist items, retired gates, errors. */

@@ -274,3 +274,43 @@ function useAllowlist(doc: Doc): void {
 function pick(d: DecisionV1): [string, string, string] {
   return [d.finalAction, d.status, d.reason];
 }
+
+test("VEX not_affected and fixed suppress a vulnerability hit, which stays in the decision with its statement", () => {
+  const doc = bundle({
+    p: [
+      [
+        "vulnerabilities",
+        "package",
+        "STOP",
+        { package_type: "all", severity: "low", severity_comparison: ">=" },
+      ],
+    ],
+  });
+  const finding = (id: string, status?: "not_affected" | "fixed" | "affected") => ({
+    id,
+    package: { name: "busybox", version: "1.36", type: "apk" },
+    severity: "high" as const,
+    fix: { state: "not-fixed" as const, versions: [] },
+    ...(status ? { vex: { status, justification: "component_not_present", document: "openvex:doc-1" } } : {}),
+  });
+  const d = decide(
+    doc,
+    factsFor({
+      vulnerabilities: [
+        finding("CVE-1", "not_affected"),
+        finding("CVE-2", "fixed"),
+        finding("CVE-3", "affected"),
+      ],
+    }),
+  );
+  assert.deepEqual(
+    d.results.map((r) => [r.triggerId, r.effectiveAction, r.vex?.status]),
+    [
+      ["CVE-1+busybox", "go", "not_affected"],
+      ["CVE-2+busybox", "go", "fixed"],
+      ["CVE-3+busybox", "stop", "affected"],
+    ],
+  );
+  assert.equal(d.finalAction, "stop");
+  assert.equal(d.results[0]?.vex?.justification, "component_not_present");
+});

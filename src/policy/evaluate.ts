@@ -7,6 +7,7 @@ import {
   type ImageRuleMatch,
   type Problem,
   type ResultRow,
+  type VexAssessment,
   worstAction,
 } from "../model/index.js";
 import { type AllowlistLookup, lookupAllowlists } from "./allowlist.js";
@@ -26,9 +27,14 @@ export interface EvaluateOptions {
   decisionId?: string;
   /** Allowlist items expiring within this many days produce a warning. Default 14. */
   expiryWarningDays?: number;
+  /** Problems found before evaluation (ingestion notes); they lead the decision's problems. */
+  notes?: Problem[];
 }
 
 const DAY_MS = 86_400_000;
+
+// VEX statuses that say the finding does not apply to this image.
+const VEX_SUPPRESSES: ReadonlySet<VexAssessment["status"]> = new Set(["not_affected", "fixed"]);
 
 /**
  * Evaluates a compiled bundle against the facts of one image and returns the decision, following
@@ -133,7 +139,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
     ...(allowed ? { allowedImage: imageRuleMatch(allowed) } : {}),
     ...(denied ? { deniedImage: imageRuleMatch(denied) } : {}),
     results,
-    problems: [...compiled.warnings, ...problems],
+    problems: [...(options.notes ?? []), ...compiled.warnings, ...problems],
     evaluatedAt,
   };
 }
@@ -162,7 +168,12 @@ function evaluatePolicy(
       const action = rule.action;
       const trigger = rule.trigger.name;
       // Every row is built with the same properties in the same order: one object shape keeps the later passes fast.
-      const emit = (triggerId: string, message: string, status: ResultRow["status"] = "fired") => {
+      const emit = (
+        triggerId: string,
+        message: string,
+        vex?: VexAssessment,
+        status: ResultRow["status"] = "fired",
+      ) => {
         rows.push({
           policyId: policy.id,
           policyName: policy.name,
@@ -172,10 +183,12 @@ function evaluatePolicy(
           triggerId,
           message,
           action,
-          effectiveAction: status === "fired" ? action : "warn",
+          effectiveAction:
+            status !== "fired" ? "warn" : vex && VEX_SUPPRESSES.has(vex.status) ? "go" : action,
           status,
           errorCode: status === "fired" ? undefined : "CIP_TRIGGER_ERROR",
           allowlisted: undefined,
+          vex,
         });
       };
       try {
@@ -184,7 +197,7 @@ function evaluatePolicy(
       } catch (error) {
         const message = `Cannot evaluate ${gate.name}/${trigger}: ${asError(error).message}`;
         // anchore-engine maps a rule that failed to evaluate to WARN.
-        emit("evaluation_error", message, "error");
+        emit("evaluation_error", message, undefined, "error");
         problems.push({
           level: "error",
           code: "CIP_TRIGGER_ERROR",

@@ -1,4 +1,4 @@
-import type { ImageFacts } from "../model/index.js";
+import type { ImageFacts, VexAssessment } from "../model/index.js";
 import type { TriggerParams } from "./trigger-params.js";
 
 /**
@@ -39,6 +39,8 @@ export interface TriggerHit {
   message: string;
   /** Explicit trigger id (`CVE-1+pkg`); otherwise md5(gate + trigger + message), as anchore-engine. */
   instanceId?: string;
+  /** The VEX assessment of the finding behind the hit; not_affected and fixed suppress it. */
+  vex?: VexAssessment;
 }
 
 /** What a compiled trigger sees when it runs against one image. */

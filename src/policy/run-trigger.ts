@@ -1,4 +1,4 @@
-import type { ImageFacts } from "../model/index.js";
+import type { ImageFacts, VexAssessment } from "../model/index.js";
 import type { GateSpec, TriggerEvaluator, TriggerSpec } from "./gate-types.js";
 import { defaultTriggerId } from "./trigger-id.js";
 
@@ -37,7 +37,7 @@ export function runTriggerInto<G>(
   gateData: G,
   now: Date,
   ruleId: string | undefined,
-  emit: (triggerId: string, message: string) => void,
+  emit: (triggerId: string, message: string, vex?: VexAssessment) => void,
 ): void {
   evaluator({
     facts,
@@ -47,7 +47,7 @@ export function runTriggerInto<G>(
     fire(hit) {
       const triggerId =
         hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);
-      emit(triggerId, hit.message);
+      emit(triggerId, hit.message, hit.vex);
     },
   });
 }

@@ -1,4 +1,5 @@
 import type { DecisionV1, ResultRow } from "../model/index.js";
+import { vexSuppressed } from "./vex-suppressed.js";
 
 /** anchore-engine's evaluation table columns, in its order. */
 export const ANCHORE_TABLE_HEADER = [
@@ -70,7 +71,9 @@ function row(imageId: string, tag: string, r: ResultRow): unknown[] {
         whitelist_id: r.allowlisted.allowlistId,
         matched_rule_id: r.allowlisted.itemId,
       }
-    : false;
+    : vexSuppressed(r)
+      ? { whitelist_name: "VEX", whitelist_id: r.vex?.document ?? "vex", matched_rule_id: r.vex?.status }
+      : false;
   return [
     imageId,
     tag,

@@ -2,6 +2,7 @@ import Table from "cli-table3";
 import pc from "picocolors";
 import type { Action, DecisionV1, ResultRow } from "../model/index.js";
 import type { ReportOptions } from "./report-options.js";
+import { vexSuppressed } from "./vex-suppressed.js";
 
 /**
  * The decision for people: one table per gate (trigger, action, message, allowlisting), then problems,
@@ -35,7 +36,9 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
       const action = r.status === "error" ? c.magenta("error") : paint(r.effectiveAction, r.effectiveAction);
       const allow = r.allowlisted
         ? `${r.allowlisted.allowlistName ?? r.allowlisted.allowlistId}: ${r.allowlisted.itemId}`
-        : "";
+        : vexSuppressed(r)
+          ? `VEX ${r.vex?.status}${r.vex?.justification ? ` (${r.vex.justification})` : ""}`
+          : "";
       table.push([r.trigger, action, r.message, allow]);
     }
     lines.push(table.toString(), "");
@@ -59,6 +62,8 @@ export function summaryLine(decision: DecisionV1, c = pc.createColors(false)): s
   const errors = decision.results.filter((r) => r.status === "error").length;
   const verdict = decision.status === "pass" ? c.green(c.bold("PASS")) : c.red(c.bold("FAIL"));
   const parts = [`${count("stop")} stop`, `${count("warn")} warn`, `${allowlisted} allowlisted`];
+  const byVex = decision.results.filter((r) => !r.allowlisted && vexSuppressed(r)).length;
+  if (byVex > 0) parts.push(`${byVex} suppressed by VEX`);
   if (errors > 0) parts.push(`${errors} error${errors > 1 ? "s" : ""}`);
   return `${verdict} final action ${decision.finalAction.toUpperCase()} (${decision.reason.replace("_", " ")}): ${parts.join(", ")}`;
 }

@@ -1,5 +1,5 @@
 import { formatImageReference } from "../image/image-reference.js";
-import type { DecisionV1, ImageFacts } from "../model/index.js";
+import type { DecisionV1, ImageFacts, Problem } from "../model/index.js";
 import type { CompiledBundle } from "../policy/compile-bundle.js";
 import { evaluate } from "../policy/evaluate.js";
 
@@ -11,6 +11,8 @@ export interface CheckOptions {
   /** Deployment environment the image is checked for (mapping selectors). */
   environment?: string;
   expiryWarningDays?: number;
+  /** Notes from gathering the facts, to lead the decision's problems. */
+  notes?: Problem[];
 }
 
 /** The check use case: evaluate one image's facts with a compiled bundle, in the given context. */
@@ -25,5 +27,6 @@ export function checkImage(bundle: CompiledBundle, facts: ImageFacts, options: C
     now: options.now,
     imageRef: formatImageReference(facts.ref),
     ...(options.expiryWarningDays !== undefined ? { expiryWarningDays: options.expiryWarningDays } : {}),
+    ...(options.notes !== undefined ? { notes: options.notes } : {}),
   });
 }

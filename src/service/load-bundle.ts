@@ -1,6 +1,7 @@
+import { clairCicdBundle, parseClairCicdWhitelist } from "../ingest/clair-cicd-whitelist.js";
+import { parseDocumentText } from "../ingest/parse-document.js";
 import { CipError } from "../model/index.js";
 import { type CompiledBundle, compileBundle } from "../policy/compile-bundle.js";
-import { parseDocumentText } from "../policy/parse-document.js";
 
 /** Options for loading a bundle. */
 export interface LoadBundleOptions {
@@ -26,5 +27,17 @@ export function loadBundle(text: string, source: string, options: LoadBundleOpti
       problems,
       hint: "Fix each problem listed; `cipolice policy gates` lists every gate, trigger and parameter.",
     },
+  );
+}
+
+/** A clair-cicd whitelist (file text or `json://{…}`) as the equivalent compiled bundle. */
+export function loadWhitelistBundle(text: string, source: string): CompiledBundle {
+  const document = clairCicdBundle(parseClairCicdWhitelist(text, source));
+  const { compiled, problems } = compileBundle(document);
+  if (compiled) return compiled;
+  throw new CipError(
+    "CIP_INTERNAL",
+    `Cannot use whitelist ${source}: the bundle made from it does not compile`,
+    { problems },
   );
 }

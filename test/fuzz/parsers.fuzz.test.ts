@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { factsFromDocument } from "../../src/ingest/facts-document.js";
+import { parseDocumentText } from "../../src/ingest/parse-document.js";
 import { isCipError } from "../../src/model/index.js";
 import { compileBundle } from "../../src/policy/compile-bundle.js";
 import { evaluate } from "../../src/policy/evaluate.js";
-import { parseDocumentText } from "../../src/policy/parse-document.js";
+import { gatherFacts } from "../../src/service/gather-facts.js";
 import { loadBundle } from "../../src/service/load-bundle.js";
-import { loadFacts } from "../../src/service/load-facts.js";
 import { REPO_ROOT } from "../support/corpus.js";
 import { mutate, randomValue, seededRandom } from "../support/fuzz.js";
 import { TEST_NOW } from "../support/gates.js";
@@ -33,7 +33,10 @@ test("truncated and byte-flipped bundle and facts texts: a clear CipError or a r
   for (let i = 0; i < ITERATIONS; i++) {
     for (const [text, load] of [
       [BUNDLE_TEXT, (t: string) => loadBundle(t, "fuzz.yaml")],
-      [FACTS_TEXT, (t: string) => loadFacts(t, "fuzz.json")],
+      [
+        FACTS_TEXT,
+        (t: string) => gatherFacts({ facts: { text: t, source: "fuzz.json" }, reports: [], vex: [] }),
+      ],
     ] as const) {
       let t = text.slice(0, Math.floor(rnd() * text.length));
       if (rnd() < 0.5) {

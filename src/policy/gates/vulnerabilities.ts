@@ -425,7 +425,11 @@ const packageTrigger: TriggerSpec = {
         if (timeMsg) message += `(${timeMsg})`;
         if (vendorMsg) message += vendorMsg;
         message += `(${v.id} - ${v.url ?? "None"})`;
-        ctx.fire({ message, instanceId: `${v.id}+${packageKey(v, nonOs)}` });
+        ctx.fire({
+          message,
+          instanceId: `${v.id}+${packageKey(v, nonOs)}`,
+          ...(v.vex ? { vex: v.vex } : {}),
+        });
       }
     };
   },

@@ -26,7 +26,8 @@ export function parseDocumentText(text: string, source: string): unknown {
   return first === "{" || first === "[" ? parseJson(body, source) : parseYaml(body, source);
 }
 
-function parseJson(text: string, source: string): unknown {
+/** Parses JSON text; a syntax error says where (line and column) and what was found. */
+export function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {

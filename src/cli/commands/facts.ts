@@ -1,0 +1,40 @@
+import { Command } from "@commander-js/extra-typings";
+import { CipError } from "../../model/index.js";
+import { gatherFacts } from "../../service/gather-facts.js";
+import { EXIT } from "../exit-codes.js";
+import { GATHER_OPTIONS, gatherInput } from "../gather-options.js";
+import { outputTo } from "../output.js";
+import { formatProblem } from "../print-error.js";
+import { DEFAULT_MAX_INPUT_BYTES, parseByteSize } from "../read-input.js";
+
+/** `cipolice facts`: print the normalized facts the policy would see, as JSON (a valid `--facts` document). */
+export function factsCommand(setExitCode: (code: number) => void) {
+  return new Command("facts")
+    .description("Print the normalized facts that policies see, from reports, SBOMs, VEX and facts files")
+    .argument("[image]", "the image the facts are about")
+    .addOption(GATHER_OPTIONS[0])
+    .addOption(GATHER_OPTIONS[1])
+    .addOption(GATHER_OPTIONS[2])
+    .addOption(GATHER_OPTIONS[3])
+    .option("--output <file>", "write the facts to a file instead of standard output")
+    .option(
+      "--max-input-size <bytes>",
+      "refuse input files larger than this",
+      String(DEFAULT_MAX_INPUT_BYTES),
+    )
+    .action((image, opts) => {
+      if (opts.facts === undefined && opts.report.length === 0) {
+        throw new CipError(
+          "CIP_USAGE",
+          `Cannot print facts about ${image ?? "an image"}: no input was given`,
+          {
+            hint: "Give scanner reports with --report FILE (or a facts file with --facts FILE).",
+          },
+        );
+      }
+      const { facts, notes } = gatherFacts(gatherInput(image, opts, parseByteSize(opts.maxInputSize)));
+      for (const note of notes) process.stderr.write(`${formatProblem(note)}\n`);
+      outputTo(opts.output).write(`${JSON.stringify({ schemaVersion: "1", ...facts }, null, 2)}\n`);
+      setExitCode(EXIT.pass);
+    });
+}

@@ -1,0 +1,127 @@
+import { formatImageReference, parseImageReference } from "../image/image-reference.js";
+import { applyVex } from "../ingest/apply-vex.js";
+import { factsFromDocument } from "../ingest/facts-document.js";
+import { mergeReports } from "../ingest/merge-reports.js";
+import { parseDocumentText } from "../ingest/parse-document.js";
+import type { ParsedReport, VexDocument } from "../ingest/parsed-report.js";
+import { readReport, readVex } from "../ingest/read-report.js";
+import { CipError, type ImageFacts, type ImageRef, type Problem } from "../model/index.js";
+
+/** One input document: its text and where it came from (for messages). */
+export interface InputText {
+  text: string;
+  source: string;
+}
+
+/** Everything a check may know about the image before it is evaluated. */
+export interface GatherInput {
+  /** The image being checked, as the user named it (`ghcr.io/org/app:1.2`); else taken from the inputs. */
+  image?: string;
+  facts?: InputText;
+  reports: InputText[];
+  /** Format id for every report (`--report-format`); detected per file when absent. */
+  reportFormat?: string;
+  vex: InputText[];
+}
+
+/** Facts gathered from every input, and notes for the decision (mismatched images, unused VEX, report notes). */
+export interface GatheredFacts {
+  facts: ImageFacts;
+  notes: Problem[];
+}
+
+/**
+ * Gathers facts about one image from a facts document, scanner reports, SBOMs and VEX documents, and
+ * says where inputs disagree: a report about another image than the one checked gives a warning.
+ */
+export function gatherFacts(input: GatherInput): GatheredFacts {
+  const notes: Problem[] = [];
+  const base = input.facts ? loadFactsDocument(input.facts) : undefined;
+  const reports = input.reports.map((r) => ({
+    source: r.source,
+    report: readReport(r.text, r.source, input.reportFormat),
+  }));
+  const vex: VexDocument[] = input.vex.map((v) => readVex(v.text, v.source));
+  const ref = chooseRef(input.image, base, reports);
+  for (const { source, report } of reports) {
+    for (const note of report.notes)
+      notes.push({ level: "info", code: "CIP_REPORT_NOTE", message: `${source}: ${note}` });
+    const mismatch = describeMismatch(ref, base?.digest ?? ref.digest, report);
+    if (mismatch) {
+      notes.push({
+        level: "warning",
+        code: "CIP_REPORT_IMAGE_MISMATCH",
+        message: `${source} is a report about ${mismatch}, not about ${formatImageReference(ref)}; its findings were used anyway`,
+      });
+    }
+  }
+  const merged = mergeReports(
+    reports.map((r) => r.report),
+    base ?? {},
+    ref,
+  );
+  const withVex = applyVex(merged, vex);
+  return { facts: withVex.facts, notes: [...notes, ...withVex.notes] };
+}
+
+function loadFactsDocument(input: InputText): ImageFacts {
+  const document = parseDocumentText(input.text, input.source);
+  if (document !== null && typeof document === "object" && !Array.isArray(document) && "image" in document) {
+    const { image, ...rest } = document as Record<string, unknown>;
+    if (typeof image === "string" && !("ref" in rest)) {
+      return factsFromDocument({ ...rest, ref: parseImageReference(image) }, input.source);
+    }
+  }
+  return factsFromDocument(document, input.source);
+}
+
+function chooseRef(
+  image: string | undefined,
+  base: ImageFacts | undefined,
+  reports: { source: string; report: ParsedReport }[],
+): ImageRef {
+  if (image !== undefined) return parseImageReference(image);
+  if (base) return base.ref;
+  for (const { report } of reports) {
+    const named = report.image?.ref;
+    if (named) {
+      try {
+        const ref = parseImageReference(named);
+        const digest = report.image?.digest ?? report.image?.repoDigests?.[0]?.split("@")[1];
+        return digest && !ref.digest ? { ...ref, digest } : ref;
+      } catch {
+        // A report may name its target in a way that is not an image reference (a path): try the next.
+      }
+    }
+  }
+  throw new CipError("CIP_USAGE", "Cannot tell which image is being checked: no input names one", {
+    hint: "Name the image: `cipolice check IMAGE --report FILE`.",
+  });
+}
+
+/** How a report's image differs from the checked one, or undefined when they agree or it cannot tell. */
+function describeMismatch(
+  ref: ImageRef,
+  digest: string | undefined,
+  report: ParsedReport,
+): string | undefined {
+  const image = report.image;
+  if (!image) return undefined;
+  const reportDigests = [image.digest, ...(image.repoDigests ?? []).map((d) => d.split("@")[1])].filter(
+    (d): d is string => d !== undefined && d !== "",
+  );
+  if (digest && reportDigests.length > 0) {
+    return reportDigests.includes(digest) ? undefined : `image digest ${reportDigests[0]}`;
+  }
+  if (!image.ref) return undefined;
+  try {
+    const other = parseImageReference(image.ref);
+    const same =
+      other.registry === ref.registry &&
+      other.repository === ref.repository &&
+      (other.tag ?? "latest") === (ref.tag ?? "latest");
+    return same ? undefined : formatImageReference(other);
+  } catch {
+    return undefined;
+  }
+}
