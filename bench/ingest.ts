@@ -30,7 +30,7 @@ function median(fn: () => unknown, runs = 9, warmup = 2): number {
 function peakGrowth(file: string, mode: "ingest" | "parse"): number {
   const child = spawnSync(
     process.execPath,
-    ["--import", "tsx", join(root, "bench/ingest-child.ts"), root, file, mode],
+    ["--max-semi-space-size=32", "--import", "tsx", join(root, "bench/ingest-child.ts"), root, file, mode],
     { encoding: "utf8" },
   );
   if (child.status !== 0) throw new Error(child.stderr);

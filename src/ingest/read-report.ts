@@ -17,6 +17,11 @@ export function parseReportText(text: string, source: string): unknown {
       hint: "Give the JSON output of the scanner; an empty file is not a report of no findings.",
     });
   }
+  if (text.charCodeAt(start) === 0 || text.includes("\u0000", start)) {
+    throw new CipError("CIP_PARSE", `Cannot read ${source}: it contains NUL bytes (UTF-16 or binary data?)`, {
+      hint: "Save the report as UTF-8 JSON.",
+    });
+  }
   if (first === "<") {
     throw new CipError(
       "CIP_REPORT_UNSUPPORTED",
@@ -38,11 +43,6 @@ export function parseReportText(text: string, source: string): unknown {
         hint: "Export the scanner's JSON report; CSV, text and HTML reports cannot be read.",
       },
     );
-  }
-  if (text.charCodeAt(start) === 0 || text.includes("\u0000", start)) {
-    throw new CipError("CIP_PARSE", `Cannot read ${source}: it contains NUL bytes (UTF-16 or binary data?)`, {
-      hint: "Save the report as UTF-8 JSON.",
-    });
   }
   return parseJson(start === 0 ? text : text.slice(start), source);
 }
