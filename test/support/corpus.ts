@@ -22,6 +22,11 @@ export function skipWithoutCorpus(...relatives: string[]): false | string {
   return missing === undefined ? false : `corpus file ${missing} not found under ${CORPUS_ROOT}`;
 }
 
+/** The `skip` option for a test over the whole corpus: false when the corpus is there, else why not. */
+export const NO_CORPUS: false | string = existsSync(CORPUS_ROOT)
+  ? false
+  : `corpus not found under ${CORPUS_ROOT}`;
+
 /** Reads and parses a JSON corpus file. */
 export function readCorpusJson(relative: string): unknown {
   return JSON.parse(readFileSync(corpusPath(relative), "utf8"));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { severityCounts } from "../../../test/support/ingest.js";
 import type { ParsedReport } from "../parsed-report.js";
 import { anchoreVulnFormat, splitPackage } from "./anchore.js";
 
@@ -24,12 +25,6 @@ function parse(path: string): ParsedReport {
   return anchoreVulnFormat.parse(doc, path);
 }
 
-function severities(report: ParsedReport): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of report.vulnerabilities ?? []) out[v.severity] = (out[v.severity] ?? 0) + 1;
-  return out;
-}
-
 function fixedCount(report: ParsedReport): number {
   return (report.vulnerabilities ?? []).filter((v) => v.fix.state === "fixed").length;
 }
@@ -42,7 +37,7 @@ test("anchore-cli image vuln all: 23 findings (DefectDojo asserts 23)", {
 }, () => {
   const report = parse(ENGINE_MANY);
   assert.equal(report.vulnerabilities?.length, 23);
-  assert.deepEqual(severities(report), {
+  assert.deepEqual(severityCounts(report), {
     negligible: 4,
     medium: 11,
     low: 1,
@@ -105,7 +100,7 @@ test("Anchore Enterprise 2.4.1: 51 rpm findings (High 3, Medium 34, Low 14)", {
 }, () => {
   const report = parse(ENTERPRISE);
   assert.equal(report.vulnerabilities?.length, 51);
-  assert.deepEqual(severities(report), { medium: 34, low: 14, high: 3 });
+  assert.deepEqual(severityCounts(report), { medium: 34, low: 14, high: 3 });
   assert.equal(fixedCount(report), 0);
   assert.deepEqual(report.image, {
     ref: "registry1.dsop.io/ironbank-staging/cloudbees/core/agent:152299",
@@ -144,7 +139,14 @@ test("anchorectl rows (camelCase): the same 23 findings; one with a description"
 }, () => {
   const many = parse(CTL_MANY);
   assert.equal(many.vulnerabilities?.length, 23);
-  assert.deepEqual(severities(many), { negligible: 4, medium: 11, low: 1, high: 5, unknown: 1, critical: 1 });
+  assert.deepEqual(severityCounts(many), {
+    negligible: 4,
+    medium: 11,
+    low: 1,
+    high: 5,
+    unknown: 1,
+    critical: 1,
+  });
   assert.deepEqual(many.vulnerabilities, parse(ENGINE_MANY).vulnerabilities);
   const [one] = parse(CTL_ONE).vulnerabilities ?? [];
   assert.equal(one?.id, "CVE-2011-3389");
@@ -166,7 +168,7 @@ test("anchorectl securityEvaluation: 84 findings (Critical 8, High 8, Medium 24,
 }, () => {
   const report = parse(NEW_FORMAT);
   assert.equal(report.vulnerabilities?.length, 84);
-  assert.deepEqual(severities(report), { critical: 8, high: 8, medium: 24, low: 43, unknown: 1 });
+  assert.deepEqual(severityCounts(report), { critical: 8, high: 8, medium: 24, low: 43, unknown: 1 });
   assert.deepEqual(report.image, {
     ref: "docker.io/myimage:new",
     digest: "sha256:100ec0d69914788c491567bccaea0ab9aa50f0ddd00584db7afb264718c010d6",
@@ -209,12 +211,12 @@ test("anchore-engine policy-engine lists: grype provider 97, legacy provider 93"
 }, () => {
   const grype = parse(GRYPE_DEBIAN);
   assert.equal(grype.vulnerabilities?.length, 97);
-  assert.deepEqual(severities(grype), { negligible: 87, medium: 5, critical: 1, low: 3, unknown: 1 });
+  assert.deepEqual(severityCounts(grype), { negligible: 87, medium: 5, critical: 1, low: 3, unknown: 1 });
   // jq '[.[] | select((.fix.versions | length) > 0)] | length' → 8
   assert.equal(fixedCount(grype), 8);
   const legacy = parse(LEGACY_DEBIAN);
   assert.equal(legacy.vulnerabilities?.length, 93);
-  assert.deepEqual(severities(legacy), { negligible: 83, medium: 7, low: 2, critical: 1 });
+  assert.deepEqual(severityCounts(legacy), { negligible: 83, medium: 7, low: 2, critical: 1 });
   assert.equal(fixedCount(legacy), 6);
   // The Debian tracker says Negligible; NVD's own scores come along as nvd entries.
   const python = legacy.vulnerabilities?.find(

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
-import { CORPUS_ROOT, REPO_ROOT, readCorpusJson } from "../../../test/support/corpus.js";
-import { mutate, randomValue, seededRandom } from "../../../test/support/fuzz.js";
-import { isCipError } from "../../model/index.js";
+import { corpusPath, NO_CORPUS, REPO_ROOT, readCorpusJson } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import { claimedBy, fuzzParser } from "../../../test/support/ingest.js";
 import type { ReportFormat } from "../report-format.js";
 import { anchoreVulnFormat } from "./anchore.js";
 import { clairLayerFormat } from "./clair-layer.js";
@@ -54,29 +53,10 @@ const EXPECTED: Record<string, string[]> = {
   ],
 };
 
-function* jsonFiles(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir)) {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) yield* jsonFiles(path);
-    else if (entry.endsWith(".json")) yield path;
-  }
-}
-
 test("detection over the whole corpus: each format claims exactly its files", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const claimed: Record<string, string[]> = Object.fromEntries(FORMATS.map((f) => [f.id, []]));
-  for (const file of jsonFiles(CORPUS_ROOT)) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(readFileSync(file, "utf8"));
-    } catch {
-      continue;
-    }
-    for (const format of FORMATS)
-      if (format.detect(doc)) claimed[format.id]?.push(relative(CORPUS_ROOT, file));
-  }
-  for (const format of FORMATS) assert.deepEqual(claimed[format.id]?.sort(), EXPECTED[format.id], format.id);
+  for (const format of FORMATS) assert.deepEqual(claimedBy(format), EXPECTED[format.id], format.id);
 });
 
 /** Documents to mutate per format: small corpus files where present, our fixtures, inline shapes. */
@@ -106,7 +86,7 @@ function seeds(): [ReportFormat, unknown][] {
     [anchoreVulnFormat, "scanners/anchore-engine/vuln/anchorectl_one_vuln.json"],
     [anchoreVulnFormat, "scanners/anchore-engine/policy-engine-vulns/grype_alpine-test.json"],
   ] as const) {
-    if (existsSync(join(CORPUS_ROOT, file))) out.push([format, readCorpusJson(file)]);
+    if (existsSync(corpusPath(file))) out.push([format, readCorpusJson(file)]);
   }
   const tail = readCorpusJsonIfPresent("scanners/anchore-engine/vuln/new_format_issue_11552.json");
   if (isRecord(tail) && Array.isArray(tail.securityEvaluation)) {
@@ -116,7 +96,7 @@ function seeds(): [ReportFormat, unknown][] {
 }
 
 function readCorpusJsonIfPresent(file: string): unknown {
-  return existsSync(join(CORPUS_ROOT, file)) ? readCorpusJson(file) : undefined;
+  return existsSync(corpusPath(file)) ? readCorpusJson(file) : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -125,19 +105,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 test("mutated and random documents: a report or a clear CipError, never a crash", () => {
   const rnd = seededRandom(42);
-  for (const [format, seed] of seeds()) {
-    for (let i = 0; i < 400; i++) {
-      const doc = i % 5 === 4 ? randomValue(rnd) : mutate(seed, rnd);
-      try {
-        format.detect(doc);
-        format.parse(doc, "fuzz.json");
-      } catch (error) {
-        assert.ok(
-          isCipError(error),
-          `${format.id} iteration ${i}: ${(error as Error)?.stack ?? String(error)}`,
-        );
-        assert.match((error as Error).message, /^Cannot read /);
-      }
-    }
-  }
+  for (const [format, seed] of seeds())
+    fuzzParser(format, seed, "fuzz.json", 400, rnd, { label: format.id, randomEvery: 5 });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { severityCounts } from "../../../test/support/ingest.js";
 import { clairScannerFormat } from "./clair-scanner.js";
 
 const EMPTY = "scanners/clair-scanner/clair_empty.json";
@@ -32,9 +33,7 @@ test("clair-scanner many vulns: 35 findings (Medium 9, Low 15, Negligible 11)", 
   const report = clairScannerFormat.parse(readCorpusJson(MANY), MANY);
   const vulns = report.vulnerabilities ?? [];
   assert.equal(vulns.length, 35);
-  const counts: Record<string, number> = {};
-  for (const v of vulns) counts[v.severity] = (counts[v.severity] ?? 0) + 1;
-  assert.deepEqual(counts, { medium: 9, low: 15, negligible: 11 });
+  assert.deepEqual(severityCounts(vulns), { medium: 9, low: 15, negligible: 11 });
   // jq '[.vulnerabilities[] | select(.fixedby != "")] | length' → 3
   assert.equal(vulns.filter((v) => v.fix.state === "fixed").length, 3);
   assert.equal(

@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import type { Vulnerability } from "../../model/index.js";
+import { countBy, findFinding } from "../../../test/support/ingest.js";
 import { clairV4Format } from "./clair-v4.js";
 
 const RHEL8 = "scanners/clair-v4/clair-action_quay-rhel8.json";
 const WITH_VULNS = "scanners/clair-v4/clair-action_report-with-vulns.json";
-
-function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
-  return out;
-}
-
-function find(vulns: Vulnerability[] | undefined, id: string, pkg: string): Vulnerability {
-  const found = vulns?.find((v) => v.id === id && v.package.name === pkg);
-  assert.ok(found, `${id} on ${pkg} not found`);
-  return found;
-}
 
 test("quay RHEL 8 report: the corpus facts hold for the raw document", {
   skip: skipWithoutCorpus(RHEL8),
@@ -72,7 +60,7 @@ test("quay RHEL 8 report: an RHSA on an RPM and a pyup.io advisory on a Python p
   skip: skipWithoutCorpus(RHEL8),
 }, () => {
   const vulns = clairV4Format.parse(readCorpusJson(RHEL8), RHEL8).vulnerabilities;
-  const openssl = find(vulns, "RHSA-2022:1065", "openssl");
+  const openssl = findFinding(vulns, "RHSA-2022:1065", "openssl");
   assert.deepEqual(openssl.package, { name: "openssl", version: "1:1.1.1k-5.el8_5", type: "rpm" });
   assert.equal(openssl.severity, "high");
   assert.deepEqual(openssl.fix, { state: "fixed", versions: ["1:1.1.1k-6.el8_5"] });

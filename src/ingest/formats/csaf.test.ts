@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
+import { NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import { claimedBy, corpusFilesWhere, fuzzParser } from "../../../test/support/ingest.js";
 import { isCipError } from "../../model/index.js";
 import { csafVexFormat } from "./csaf.js";
 
@@ -11,25 +10,6 @@ const DIR = "vex/csaf";
 
 function parse(file: string) {
   return csafVexFormat.parse(readCorpusJson(file), file);
-}
-
-function corpusJsonFiles(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.json(l)?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: no format can claim it.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
 }
 
 // Statement counts are product ids over all product_status lists, counted with
@@ -169,24 +149,15 @@ test("mutated documents give a CipError or a result, never a crash", {
   skip: skipWithoutCorpus(`${DIR}/grype_csaf-vex.json`, `${DIR}/trivy_csaf-relationships.json`),
 }, () => {
   const rnd = seededRandom(13);
-  for (const file of [`${DIR}/grype_csaf-vex.json`, `${DIR}/trivy_csaf-relationships.json`]) {
-    const original = readCorpusJson(file);
-    for (let i = 0; i < 300; i++) {
-      try {
-        csafVexFormat.parse(mutate(original, rnd), "fuzz.json");
-      } catch (error) {
-        assert.ok(isCipError(error), `${file} iteration ${i}: ${String(error)}`);
-      }
-    }
-  }
+  for (const file of [`${DIR}/grype_csaf-vex.json`, `${DIR}/trivy_csaf-relationships.json`])
+    fuzzParser(csafVexFormat, readCorpusJson(file), "fuzz.json", 300, rnd, { label: file });
 });
 
 test("detect(): true for every CSAF VEX document of the corpus, false for every other corpus file", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const wrong: string[] = [];
-  for (const { file, document } of corpusJsonFiles()) {
-    if (csafVexFormat.detect(document) !== file.startsWith(`${DIR}/`)) wrong.push(file);
-  }
-  assert.deepEqual(wrong, []);
+  assert.deepEqual(
+    claimedBy(csafVexFormat),
+    corpusFilesWhere((file) => file.startsWith(`${DIR}/`)),
+  );
 });

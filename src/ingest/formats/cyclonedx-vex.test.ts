@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
+import { NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { claimedBy, corpusFilesWhere, countBy, fuzzParser } from "../../../test/support/ingest.js";
 import { isCipError } from "../../model/index.js";
 import { cyclonedxVexFormat } from "./cyclonedx-vex.js";
 
@@ -18,31 +16,6 @@ const BOMS = new Set([
 
 function parse(file: string) {
   return cyclonedxVexFormat.parse(readCorpusJson(file), file);
-}
-
-function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
-  return out;
-}
-
-function corpusJsonFiles(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.json(l)?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: no format can claim it.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
 }
 
 test("CISA case 3: 19 statements; exploitable 5, in_triage 5, not_affected 6, resolved 3 (SOURCES.md)", {
@@ -214,16 +187,7 @@ test("broken documents give CIP_REPORT_INVALID naming the path", () => {
 test("mutated documents give a CipError or a result, never a crash", {
   skip: skipWithoutCorpus(CASE3),
 }, () => {
-  const original = readCorpusJson(CASE3);
-  const rnd = seededRandom(11);
-  for (let i = 0; i < 500; i++) {
-    const document = mutate(original, rnd);
-    try {
-      cyclonedxVexFormat.parse(document, "fuzz.json");
-    } catch (error) {
-      assert.ok(isCipError(error), `iteration ${i}: ${String(error)}`);
-    }
-  }
+  fuzzParser(cyclonedxVexFormat, readCorpusJson(CASE3), "fuzz.json", 500, 11);
 });
 
 test("detection boundary with the CycloneDX SBOM format: a document with components is not VEX", () => {
@@ -243,12 +207,10 @@ test("detection boundary with the CycloneDX SBOM format: a document with compone
 });
 
 test("detect(): true for the VEX documents of the corpus, false for its SBOMs and every other corpus file", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const wrong: string[] = [];
-  for (const { file, document } of corpusJsonFiles()) {
-    const expected = file.startsWith(`${DIR}/`) && !BOMS.has(file);
-    if (cyclonedxVexFormat.detect(document) !== expected) wrong.push(file);
-  }
-  assert.deepEqual(wrong, []);
+  assert.deepEqual(
+    claimedBy(cyclonedxVexFormat),
+    corpusFilesWhere((file) => file.startsWith(`${DIR}/`) && !BOMS.has(file)),
+  );
 });

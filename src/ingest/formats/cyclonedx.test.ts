@@ -1,22 +1,17 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
-import { isCipError, type Vulnerability } from "../../model/index.js";
+import { CORPUS_ROOT, NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import { claimedBy, fuzzParser, severityCounts } from "../../../test/support/ingest.js";
+import { isCipError } from "../../model/index.js";
 import { cyclonedxFormat } from "./cyclonedx.js";
 
 const DIR = "sbom/cyclonedx";
 
 function parse(file: string) {
   return cyclonedxFormat.parse(readCorpusJson(`${DIR}/${file}`), file);
-}
-
-function bySeverity(list: readonly Vulnerability[] | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of list ?? []) out[v.severity] = (out[v.severity] ?? 0) + 1;
-  return out;
 }
 
 test("cyclonedx trivy fluentd SBOM: 160 packages, the OS component as distro, no vulnerability data", {
@@ -55,7 +50,7 @@ test("cyclonedx trivy ubuntu BOM with vulnerabilities: one finding per affected 
   // 10 vulnerabilities affecting 14 components; DefectDojo asserts 14 findings.
   assert.equal(report.vulnerabilities?.length, 14);
   // The rating whose source is the vulnerability's source (jq over .ratings[] | select(.source.name == $source)).
-  assert.deepEqual(bySeverity(report.vulnerabilities), { low: 13, medium: 1 });
+  assert.deepEqual(severityCounts(report.vulnerabilities), { low: 13, medium: 1 });
   assert.deepEqual(report.image, {
     ref: "ubuntu:latest",
     digest: "sha256:6042500cf4b44023ea1894effe7890666b0c5c7871ed83a97c36c76ae560bb9b",
@@ -121,7 +116,7 @@ test("cyclonedx grype log4j BOM, flat and nested: 8 findings; in_triage is no VE
     const report = parse(file);
     // DefectDojo asserts 8 findings for both.
     assert.equal(report.vulnerabilities?.length, 8, file);
-    assert.deepEqual(bySeverity(report.vulnerabilities), { critical: 4, high: 1, medium: 3 }, file);
+    assert.deepEqual(severityCounts(report.vulnerabilities), { critical: 4, high: 1, medium: 3 }, file);
     assert.deepEqual(report.scanner, { name: "grype", version: "0.41.0" });
     assert.equal(report.image, undefined);
     const log4shell = report.vulnerabilities?.find((v) => v.id === "CVE-2021-44228");
@@ -268,27 +263,14 @@ test("cyclonedx: mutated BOMs give a clear error or a report, never an exception
     "defectdojo_issue_8022.json",
     "defectdojo_nested-component-log4j.json",
     "trivy_centos-7-cyclonedx.json",
-  ]) {
-    const doc = readCorpusJson(`${DIR}/${file}`);
-    for (let i = 0; i < 200; i++) {
-      const mutated = mutate(doc, rnd);
-      try {
-        cyclonedxFormat.detect(mutated);
-        cyclonedxFormat.parse(mutated, file);
-      } catch (e) {
-        assert.ok(isCipError(e), `${file} iteration ${i}: ${String(e)}`);
-      }
-    }
-  }
+  ])
+    fuzzParser(cyclonedxFormat, readCorpusJson(`${DIR}/${file}`), file, 200, rnd);
 });
 
 test("cyclonedx detection: true for CycloneDX BOMs, false for VEX documents and every other corpus document", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const claimed = corpusDocuments()
-    .filter(({ document }) => cyclonedxFormat.detect(document))
-    .map(({ file }) => file)
-    .sort();
+  const claimed = claimedBy(cyclonedxFormat);
   // defectdojo_grype.xml is CycloneDX XML: not JSON, refused by the reader before detection.
   assert.deepEqual(claimed, [
     `${DIR}/defectdojo_issue_8022.json`,
@@ -305,22 +287,3 @@ test("cyclonedx detection: true for CycloneDX BOMs, false for VEX documents and 
     "vex/cyclonedx-vex/cisa-case8_bom-2.json",
   ]);
 });
-
-function corpusDocuments(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.jsonl?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: the reader refuses it before detection.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
-}

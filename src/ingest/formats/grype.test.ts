@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
-import { CipError, type Vulnerability } from "../../model/index.js";
+import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import {
+  claimedBy,
+  corpusFilesWhere,
+  findFinding,
+  fuzzParser,
+  severityCounts,
+} from "../../../test/support/ingest.js";
+import { CipError } from "../../model/index.js";
 import type { ParsedReport } from "../parsed-report.js";
 import { grypeFormat } from "./grype.js";
 
@@ -15,26 +20,12 @@ function parse(relative: string): ParsedReport {
   return grypeFormat.parse(readCorpusJson(relative), relative);
 }
 
-function severities(report: ParsedReport): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const v of report.vulnerabilities ?? []) counts[v.severity] = (counts[v.severity] ?? 0) + 1;
-  return counts;
-}
-
-function find(report: ParsedReport, id: string, pkg?: string): Vulnerability {
-  const found = report.vulnerabilities?.find(
-    (v) => v.id === id && (pkg === undefined || v.package.name === pkg),
-  );
-  assert.ok(found, `${id} ${pkg ?? ""} not found`);
-  return found;
-}
-
 describe("Grype JSON", () => {
   test("many_vulns_with_epss_values: 15 matches (Critical 1, High 10, Medium 2, Low 2), EPSS and KEV", {
     skip: skipWithoutCorpus(`${DOJO}/many_vulns_with_epss_values.json`),
   }, () => {
     const report = parse(`${DOJO}/many_vulns_with_epss_values.json`);
-    assert.deepEqual(severities(report), { critical: 1, high: 10, medium: 2, low: 2 });
+    assert.deepEqual(severityCounts(report), { critical: 1, high: 10, medium: 2, low: 2 });
     // The EPSS scores DefectDojo's test lists for this file, in report order.
     assert.deepEqual(
       report.vulnerabilities?.slice(0, 3).map((v) => [v.id, v.epss?.score, v.epss?.percentile]),
@@ -44,7 +35,7 @@ describe("Grype JSON", () => {
         ["CVE-2022-48174", 0.00451, 0.62761],
       ],
     );
-    const first = find(report, "CVE-2022-28391");
+    const first = findFinding(report, "CVE-2022-28391");
     assert.equal(first.epss?.date, "2025-06-18");
     // The DB has the KEV provider, so an absent knownExploited means "not in KEV".
     assert.ok(report.vulnerabilities?.every((v) => v.knownExploited === false));
@@ -86,7 +77,7 @@ describe("Grype JSON", () => {
     const report = parse(`${DOJO}/check_all_fields.json`);
     assert.equal(report.vulnerabilities?.length, 5);
     assert.ok(report.notes.some((n) => n.startsWith("1 repeated match")));
-    const krb = find(report, "CVE-2004-0971");
+    const krb = findFinding(report, "CVE-2004-0971");
     assert.equal(krb.severity, "negligible");
     assert.deepEqual(krb.fix, { state: "not-fixed", versions: [] });
     assert.deepEqual(krb.package, {
@@ -97,15 +88,21 @@ describe("Grype JSON", () => {
     });
     // NVD scores come from relatedVulnerabilities when the match is a distro record.
     assert.deepEqual(
-      find(report, "CVE-2021-33574", "libc6").cvss?.map((c) => [c.source, c.version, c.baseScore]),
+      findFinding(report, "CVE-2021-33574", "libc6").cvss?.map((c) => [c.source, c.version, c.baseScore]),
       [
         ["nvd", "2.0", 7.5],
         ["nvd", "3.1", 9.8],
       ],
     );
-    assert.deepEqual(find(report, "CVE-2021-33574", "libc-bin").fix, { state: "wont-fix", versions: [] });
-    assert.deepEqual(find(report, "CVE-2021-32626").fix, { state: "wont-fix", versions: ["fix_1", "fix_2"] });
-    const django = find(report, "GHSA-v6rh-hp5x-86rv");
+    assert.deepEqual(findFinding(report, "CVE-2021-33574", "libc-bin").fix, {
+      state: "wont-fix",
+      versions: [],
+    });
+    assert.deepEqual(findFinding(report, "CVE-2021-32626").fix, {
+      state: "wont-fix",
+      versions: ["fix_1", "fix_2"],
+    });
+    const django = findFinding(report, "GHSA-v6rh-hp5x-86rv");
     assert.deepEqual(django.aliases, ["CVE-2021-44420"]);
     assert.deepEqual(django.fix, { state: "fixed", versions: ["3.2.10"] });
     assert.equal(django.package.type, "python");
@@ -148,7 +145,7 @@ describe("Grype JSON", () => {
     skip: skipWithoutCorpus(`${DOJO}/anchore_grype_epss_problem.json`),
   }, () => {
     const report = parse(`${DOJO}/anchore_grype_epss_problem.json`);
-    const v = find(report, "GHSA-4374-p667-p6c8");
+    const v = findFinding(report, "GHSA-4374-p667-p6c8");
     assert.deepEqual(v.epss, { score: 0.00163, percentile: 0.37957, date: "2025-07-20" });
     assert.deepEqual(v.aliases, ["CVE-2023-39325"]);
     assert.deepEqual(v.package.type, "go");
@@ -182,10 +179,10 @@ describe("Grype JSON", () => {
     assert.deepEqual(empty.notes, []);
     assert.equal(empty.scanner.version, "0.7.0");
     const keycloak = parse(`${UPSTREAM}/keycloak-test.json`);
-    assert.deepEqual(severities(keycloak), { low: 6 });
+    assert.deepEqual(severityCounts(keycloak), { low: 6 });
     assert.deepEqual(keycloak.distro, { name: "rhel", version: "9.1", like: ["fedora"] });
     const ruby = parse(`${UPSTREAM}/chainguard-ruby-test.json`);
-    assert.deepEqual(severities(ruby), { high: 3 });
+    assert.deepEqual(severityCounts(ruby), { high: 3 });
     assert.deepEqual(ruby.distro, { name: "wolfi", version: "20221118" });
     assert.deepEqual(ruby.platform, { os: "linux", architecture: "arm64" });
   });
@@ -195,11 +192,10 @@ describe("Grype detection and broken documents", () => {
   test("true for every Grype report in the corpus, false for every other corpus file", {
     skip: skipWithoutCorpus("scanners/grype"),
   }, () => {
-    const wrong: string[] = [];
-    for (const [relative, document] of corpusJson()) {
-      if (grypeFormat.detect(document) !== relative.startsWith("scanners/grype/")) wrong.push(relative);
-    }
-    assert.deepEqual(wrong, []);
+    assert.deepEqual(
+      claimedBy(grypeFormat),
+      corpusFilesWhere((relative) => relative.startsWith("scanners/grype/")),
+    );
   });
 
   const cases: [string, unknown, RegExp][] = [
@@ -243,33 +239,7 @@ describe("Grype detection and broken documents", () => {
     skip: skipWithoutCorpus(`${DOJO}/check_all_fields.json`),
   }, () => {
     const rnd = seededRandom(11);
-    for (const relative of [`${DOJO}/check_all_fields.json`, `${DOJO}/many_vulns_with_epss_values.json`]) {
-      const original = readCorpusJson(relative);
-      for (let i = 0; i < 150; i++) {
-        try {
-          grypeFormat.parse(mutate(original, rnd), relative);
-        } catch (e) {
-          assert.ok(e instanceof CipError, `${relative} mutation ${i}: ${String(e)}`);
-        }
-      }
-    }
+    for (const relative of [`${DOJO}/check_all_fields.json`, `${DOJO}/many_vulns_with_epss_values.json`])
+      fuzzParser(grypeFormat, readCorpusJson(relative), relative, 150, rnd);
   });
 });
-
-/** Every JSON file of the corpus with its path relative to the corpus root. */
-function* corpusJson(): Generator<[string, unknown]> {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  for (const path of walk(CORPUS_ROOT)) {
-    let document: unknown;
-    try {
-      document = JSON.parse(readFileSync(path, "utf8"));
-    } catch {
-      continue;
-    }
-    yield [path.slice(CORPUS_ROOT.length + 1), document];
-  }
-}

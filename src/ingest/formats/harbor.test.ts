@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
-import { isCipError, type Vulnerability } from "../../model/index.js";
+import { NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import { claimedBy, fuzzParser, severityCounts } from "../../../test/support/ingest.js";
+import { isCipError } from "../../model/index.js";
 import { harborFormat } from "./harbor.js";
 
 const DIR = "scanners/harbor";
@@ -12,12 +11,6 @@ const WEBHOOKS = "webhooks/harbor";
 
 function parse(file: string) {
   return harborFormat.parse(readCorpusJson(file), file);
-}
-
-function bySeverity(list: readonly Vulnerability[] | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of list ?? []) out[v.severity] = (out[v.severity] ?? 0) + 1;
-  return out;
 }
 
 test("harbor 1.0 report in its mime-type wrapper: findings, fix versions, the scanner behind Harbor", {
@@ -29,7 +22,7 @@ test("harbor 1.0 report in its mime-type wrapper: findings, fix versions, the sc
   assert.equal(report.producedAt, "2020-01-01T00:00:00.000Z");
   // Counted with jq '[.[].vulnerabilities[].severity] | group_by(.) | map({(.[0]): length})'.
   assert.equal(report.vulnerabilities?.length, 5);
-  assert.deepEqual(bySeverity(report.vulnerabilities), { negligible: 1, high: 2, critical: 2 });
+  assert.deepEqual(severityCounts(report.vulnerabilities), { negligible: 1, high: 2, critical: 2 });
   const [first, second] = report.vulnerabilities ?? [];
   assert.deepEqual(first?.fix, { state: "fixed", versions: ["unexploitable-version-1"] });
   assert.equal(first?.url, "https://github.com/goharbor/harbor");
@@ -53,7 +46,7 @@ test("harbor 1.1 report from Trivy: CVSS by scorer, artifact digest as the image
 }, () => {
   const report = parse(`${DIR}/harbor-trivy-vuln.json`);
   assert.deepEqual(report.scanner, { name: "trivy", version: "v0.44.0" });
-  assert.deepEqual(bySeverity(report.vulnerabilities), { high: 1, low: 2 });
+  assert.deepEqual(severityCounts(report.vulnerabilities), { high: 1, low: 2 });
   assert.deepEqual(report.image, {
     digest: "sha256:711103cfce07dc03d61f51e819fad7d6fbbad20fc99caa039cc8da77e7a1c51b",
   });
@@ -92,7 +85,7 @@ test("harbor bare report (API body without the wrapper); findings citing two art
   skip: skipWithoutCorpus(`${DIR}/harborapipip.json`),
 }, () => {
   const report = parse(`${DIR}/harborapipip.json`);
-  assert.deepEqual(bySeverity(report.vulnerabilities), { medium: 1, high: 1 });
+  assert.deepEqual(severityCounts(report.vulnerabilities), { medium: 1, high: 1 });
   assert.equal(report.image, undefined);
   assert.equal(report.producedAt, "2023-11-16T00:14:12.726Z");
 });
@@ -198,27 +191,14 @@ test("harbor: mutated reports give a clear error or a report, never an exception
     `${DIR}/harbor-trivy-vuln.json`,
     `${DIR}/harborapipip.json`,
     `${WEBHOOKS}/zulip_scanning_completed.json`,
-  ]) {
-    const doc = readCorpusJson(file);
-    for (let i = 0; i < 200; i++) {
-      const mutated = mutate(doc, rnd);
-      try {
-        harborFormat.detect(mutated);
-        harborFormat.parse(mutated, file);
-      } catch (e) {
-        assert.ok(isCipError(e), `${file} iteration ${i}: ${String(e)}`);
-      }
-    }
-  }
+  ])
+    fuzzParser(harborFormat, readCorpusJson(file), file, 200, rnd);
 });
 
 test("harbor detection: true for Harbor reports and webhook events, false for every other corpus document", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const claimed = corpusDocuments()
-    .filter(({ document }) => harborFormat.detect(document))
-    .map(({ file }) => file)
-    .sort();
+  const claimed = claimedBy(harborFormat);
   assert.deepEqual(claimed, [
     `${DIR}/harbor-0-vuln.json`,
     `${DIR}/harbor-1-vuln.json`,
@@ -232,22 +212,3 @@ test("harbor detection: true for Harbor reports and webhook events, false for ev
     `${WEBHOOKS}/zulip_scanning_failed.json`,
   ]);
 });
-
-function corpusDocuments(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.jsonl?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: the reader refuses it before detection.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
-}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { severityCounts } from "../../../test/support/ingest.js";
 import { klarFormat } from "./klar.js";
 
 const EMPTY = "scanners/klar/clairklar_empty.json";
@@ -8,11 +9,7 @@ const HIGH = "scanners/klar/clairklar_high.json";
 const MIXED = "scanners/klar/clairklar_mixed.json";
 
 function severities(path: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of klarFormat.parse(readCorpusJson(path), path).vulnerabilities ?? []) {
-    out[v.severity] = (out[v.severity] ?? 0) + 1;
-  }
-  return out;
+  return severityCounts(klarFormat.parse(readCorpusJson(path), path));
 }
 
 test("klar empty report: vulnerability data with no findings", { skip: skipWithoutCorpus(EMPTY) }, () => {

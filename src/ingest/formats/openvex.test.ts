@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
+import { NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { claimedBy, corpusFilesWhere, countBy, fuzzParser } from "../../../test/support/ingest.js";
 import { isCipError } from "../../model/index.js";
 import { openvexFormat } from "./openvex.js";
 
@@ -13,32 +11,6 @@ const ALPINE = "pkg:oci/alpine@sha256%3A124c7d2707904eea7431fffe91522a01e5a861a6
 
 function parse(file: string) {
   return openvexFormat.parse(readCorpusJson(file), file);
-}
-
-function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
-  return out;
-}
-
-/** Every parseable JSON file of the corpus, relative to its root. */
-function corpusJsonFiles(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.json(l)?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: no format can claim it.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
 }
 
 test("go-vex v0.2.0: 5 statements on the alpine image, fixed 3 and not_affected 2 (SOURCES.md)", {
@@ -222,26 +194,15 @@ test("broken documents give CIP_REPORT_INVALID naming the path", () => {
 test("mutated documents give a CipError or a result, never a crash", {
   skip: skipWithoutCorpus(V020),
 }, () => {
-  const original = readCorpusJson(V020);
-  const rnd = seededRandom(7);
-  for (let i = 0; i < 500; i++) {
-    const document = mutate(original, rnd);
-    try {
-      openvexFormat.parse(document, "fuzz.json");
-    } catch (error) {
-      assert.ok(isCipError(error), `iteration ${i}: ${String(error)}`);
-    }
-  }
+  fuzzParser(openvexFormat, readCorpusJson(V020), "fuzz.json", 500, 7);
 });
 
 test("detect(): true for every OpenVEX document of the corpus, false for every other corpus file", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const wrong: string[] = [];
-  for (const { file, document } of corpusJsonFiles()) {
+  assert.deepEqual(
+    claimedBy(openvexFormat),
     // DefectDojo's "not a document" fixture is a plain array, in the OpenVEX folder but no OpenVEX.
-    const expected = file.startsWith(`${DIR}/`) && !file.endsWith("not_a_document.json");
-    if (openvexFormat.detect(document) !== expected) wrong.push(file);
-  }
-  assert.deepEqual(wrong, []);
+    corpusFilesWhere((file) => file.startsWith(`${DIR}/`) && !file.endsWith("not_a_document.json")),
+  );
 });

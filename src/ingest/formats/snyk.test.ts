@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
-import { isCipError, type Vulnerability } from "../../model/index.js";
+import { NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { claimedBy, fuzzParser, severityCounts } from "../../../test/support/ingest.js";
+import { isCipError } from "../../model/index.js";
 import { snykFormat } from "./snyk.js";
 
 const DIR = "scanners/snyk";
@@ -14,12 +12,6 @@ const ALL_PROJECTS = `${DIR}/all_containers_target_output.json`;
 
 function parse(file: string) {
   return snykFormat.parse(readCorpusJson(file), file);
-}
-
-function bySeverity(list: readonly Vulnerability[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of list) out[v.severity] = (out[v.severity] ?? 0) + 1;
-  return out;
 }
 
 test("snyk container: one finding per vulnerability and package, application results included", {
@@ -37,9 +29,9 @@ test("snyk container: one finding per vulnerability and package, application res
   const os = findings.filter((v) => v.package.type === "dpkg");
   const app = findings.filter((v) => v.package.type === "npm");
   assert.equal(os.length, 13);
-  assert.deepEqual(bySeverity(os), { low: 13 });
+  assert.deepEqual(severityCounts(os), { low: 13 });
   assert.equal(app.length, 12);
-  assert.deepEqual(bySeverity(app), { critical: 1, high: 2, medium: 9 });
+  assert.deepEqual(severityCounts(app), { critical: 1, high: 2, medium: 9 });
   assert.equal(findings.length, 25);
   assert.ok(
     report.notes.some((n) => n.includes("37 entries were merged into 25 findings")),
@@ -124,7 +116,7 @@ test("snyk --all-projects array: every project read, dependency paths merged", {
   const report = parse(ALL_PROJECTS);
   // DefectDojo asserts 40 findings (one per entry); merged by [id, packageName, version, targetFile] jq gives 17.
   assert.equal(report.vulnerabilities?.length, 17);
-  assert.deepEqual(bySeverity(report.vulnerabilities ?? []), { critical: 1, high: 9, medium: 4, low: 3 });
+  assert.deepEqual(severityCounts(report.vulnerabilities ?? []), { critical: 1, high: 9, medium: 4, low: 3 });
   assert.ok(report.notes.some((n) => n.includes("40 entries were merged into 17 findings")));
   assert.equal(report.image, undefined);
   const python = report.vulnerabilities?.filter((v) => v.package.type === "python") ?? [];
@@ -167,44 +159,12 @@ test("snyk: an error output and broken entries are refused saying what and where
 test("snyk: mutated reports give a clear error or a report, never an exception", {
   skip: skipWithoutCorpus(EPSS),
 }, () => {
-  const doc = readCorpusJson(EPSS);
-  const rnd = seededRandom(11);
-  for (let i = 0; i < 300; i++) {
-    const mutated = mutate(doc, rnd);
-    try {
-      snykFormat.detect(mutated);
-      snykFormat.parse(mutated, "mutated.json");
-    } catch (e) {
-      assert.ok(isCipError(e), `iteration ${i}: ${String(e)}`);
-    }
-  }
+  fuzzParser(snykFormat, readCorpusJson(EPSS), "mutated.json", 300, 11);
 });
 
 test("snyk detection: true for the Snyk corpus files, false for every other corpus document", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const claimed = corpusDocuments()
-    .filter(({ document }) => snykFormat.detect(document))
-    .map(({ file }) => file)
-    .sort();
+  const claimed = claimedBy(snykFormat);
   assert.deepEqual(claimed, [ALL_PROJECTS, CONTAINER, EPSS]);
 });
-
-function corpusDocuments(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.jsonl?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: the reader refuses it before detection.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
-}

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
+import { NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import { claimedBy, fuzzParser } from "../../../test/support/ingest.js";
 import { isCipError } from "../../model/index.js";
 import { spdxFormat } from "./spdx.js";
 
@@ -139,27 +138,14 @@ test("spdx: mutated documents give a clear error or a report, never an exception
     "defectdojo_spdx_many_vuln.json",
     "trivy_centos-7-spdx.json",
     "syft_TestSPDXJSONImageEncoder.golden.json",
-  ]) {
-    const doc = readCorpusJson(`${DIR}/${file}`);
-    for (let i = 0; i < 200; i++) {
-      const mutated = mutate(doc, rnd);
-      try {
-        spdxFormat.detect(mutated);
-        spdxFormat.parse(mutated, file);
-      } catch (e) {
-        assert.ok(isCipError(e), `${file} iteration ${i}: ${String(e)}`);
-      }
-    }
-  }
+  ])
+    fuzzParser(spdxFormat, readCorpusJson(`${DIR}/${file}`), file, 200, rnd);
 });
 
 test("spdx detection: true for the SPDX 2.x files, false for every other corpus document", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const claimed = corpusDocuments()
-    .filter(({ document }) => spdxFormat.detect(document))
-    .map(({ file }) => file)
-    .sort();
+  const claimed = claimedBy(spdxFormat);
   assert.deepEqual(
     claimed,
     [
@@ -173,22 +159,3 @@ test("spdx detection: true for the SPDX 2.x files, false for every other corpus 
     ].map((f) => `${DIR}/${f}`),
   );
 });
-
-function corpusDocuments(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.jsonl?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: the reader refuses it before detection.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
-}

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
+import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { claimedBy, corpusFilesWhere, countBy, fuzzParser } from "../../../test/support/ingest.js";
 import { CipError } from "../../model/index.js";
 import type { ParsedReport } from "../parsed-report.js";
 import { syftFormat } from "./syft.js";
@@ -14,18 +12,15 @@ function parse(relative: string): ParsedReport {
   return syftFormat.parse(readCorpusJson(relative), relative);
 }
 
-function types(report: ParsedReport): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const p of report.packages) counts[p.type] = (counts[p.type] ?? 0) + 1;
-  return counts;
-}
-
 test("syft 0.12.2 of anchore/test_images:lean: 79 artifacts (apk 28, gem 38, python 13), alpine, no vulnerability data", {
   skip: skipWithoutCorpus(`${SYFT}/anchore-engine_syft-0.12.2_test_images-lean.json`),
 }, () => {
   const report = parse(`${SYFT}/anchore-engine_syft-0.12.2_test_images-lean.json`);
   assert.equal(report.packages.length, 79);
-  assert.deepEqual(types(report), { apk: 28, gem: 38, python: 13 });
+  assert.deepEqual(
+    countBy(report.packages, (p) => p.type),
+    { apk: 28, gem: 38, python: 13 },
+  );
   assert.equal(report.vulnerabilities, undefined);
   assert.deepEqual(report.distro, { name: "alpine", version: "3.12.0" });
   assert.deepEqual(report.scanner, { name: "syft", version: "0.12.2" });
@@ -50,7 +45,10 @@ test("grype's pruned ubuntu SBOM: 4 dpkg packages, distro with ID_LIKE", {
   skip: skipWithoutCorpus(`${SYFT}/grype_sbom-ubuntu-20.04--pruned.json`),
 }, () => {
   const report = parse(`${SYFT}/grype_sbom-ubuntu-20.04--pruned.json`);
-  assert.deepEqual(types(report), { dpkg: 4 });
+  assert.deepEqual(
+    countBy(report.packages, (p) => p.type),
+    { dpkg: 4 },
+  );
   assert.deepEqual(report.distro, { name: "ubuntu", version: "20.04", like: ["debian"] });
   assert.equal(report.image?.ref, "ubuntu:20.04");
 });
@@ -74,11 +72,10 @@ test("syft's encoder golden (1.x shape): source.metadata, license objects, a non
 test("detection: true for the Syft SBOMs, false for every other corpus file", {
   skip: skipWithoutCorpus(SYFT),
 }, () => {
-  const wrong: string[] = [];
-  for (const [relative, document] of corpusJson()) {
-    if (syftFormat.detect(document) !== relative.startsWith(`${SYFT}/`)) wrong.push(relative);
-  }
-  assert.deepEqual(wrong, []);
+  assert.deepEqual(
+    claimedBy(syftFormat),
+    corpusFilesWhere((relative) => relative.startsWith(`${SYFT}/`)),
+  );
 });
 
 test("broken SBOMs: CIP_REPORT_INVALID naming the place", () => {
@@ -102,31 +99,5 @@ test("broken SBOMs: CIP_REPORT_INVALID naming the place", () => {
 test("mutated SBOMs: a result or a CipError, never another exception", {
   skip: skipWithoutCorpus(`${SYFT}/syft_TestImageEncoder.golden.json`),
 }, () => {
-  const rnd = seededRandom(5);
-  const original = readCorpusJson(`${SYFT}/syft_TestImageEncoder.golden.json`);
-  for (let i = 0; i < 300; i++) {
-    try {
-      syftFormat.parse(mutate(original, rnd), "golden");
-    } catch (e) {
-      assert.ok(e instanceof CipError, `mutation ${i}: ${String(e)}`);
-    }
-  }
+  fuzzParser(syftFormat, readCorpusJson(`${SYFT}/syft_TestImageEncoder.golden.json`), "golden", 300, 5);
 });
-
-/** Every JSON file of the corpus with its path relative to the corpus root. */
-function* corpusJson(): Generator<[string, unknown]> {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  for (const path of walk(CORPUS_ROOT)) {
-    let document: unknown;
-    try {
-      document = JSON.parse(readFileSync(path, "utf8"));
-    } catch {
-      continue;
-    }
-    yield [path.slice(CORPUS_ROOT.length + 1), document];
-  }
-}

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
+import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { claimedBy, corpusFilesWhere, fuzzParser, severityCounts } from "../../../test/support/ingest.js";
 import { CipError } from "../../model/index.js";
 import { trivyFormat } from "./trivy.js";
 import { trivyK8sFormat } from "./trivy-k8s.js";
@@ -18,9 +16,7 @@ test("kubernetes.json (older shape): 10 vulnerability entries over 2 images flat
   // Both redis images are debian 10.4 with the same 5 findings (jq '.Vulnerabilities[].Results[].Vulnerabilities[]'),
   // so one finding per (id, package, location) leaves 5. DefectDojo's 20 = these 10 entries + 10 misconfigurations.
   assert.equal(report.vulnerabilities?.length, 5);
-  const counts: Record<string, number> = {};
-  for (const v of report.vulnerabilities ?? []) counts[v.severity] = (counts[v.severity] ?? 0) + 1;
-  assert.deepEqual(counts, { medium: 1, low: 4 });
+  assert.deepEqual(severityCounts(report), { medium: 1, low: 4 });
   assert.equal(report.image, undefined, "a report on two images names neither");
   assert.equal(report.format, "trivy-k8s");
   assert.deepEqual(report.notes, [
@@ -93,13 +89,14 @@ test("a cluster report of one image names it; image paths are absolute", () => {
 test("detection: true for both cluster reports, false for every other corpus file; Trivy's image format declines them", {
   skip: skipWithoutCorpus(OLDER, RESOURCES),
 }, () => {
-  const wrong: string[] = [];
-  for (const [relative, document] of corpusJson()) {
-    const expected = relative === OLDER || relative === RESOURCES;
-    if (trivyK8sFormat.detect(document) !== expected) wrong.push(relative);
-    if (expected && trivyFormat.detect(document)) wrong.push(`${relative} (trivy)`);
-  }
-  assert.deepEqual(wrong, []);
+  const expected = corpusFilesWhere((relative) => relative === OLDER || relative === RESOURCES);
+  assert.deepEqual(claimedBy(trivyK8sFormat), expected);
+  const trivyClaims = claimedBy(trivyFormat);
+  assert.deepEqual(
+    expected.filter((relative) => trivyClaims.includes(relative)),
+    [],
+    "Trivy's image format must decline cluster reports",
+  );
 });
 
 test("broken cluster reports: CIP_REPORT_INVALID naming the place", () => {
@@ -123,31 +120,5 @@ test("broken cluster reports: CIP_REPORT_INVALID naming the place", () => {
 test("mutated cluster reports: a result or a CipError, never another exception", {
   skip: skipWithoutCorpus(OLDER),
 }, () => {
-  const rnd = seededRandom(7);
-  const original = readCorpusJson(OLDER);
-  for (let i = 0; i < 200; i++) {
-    try {
-      trivyK8sFormat.parse(mutate(original, rnd), OLDER);
-    } catch (e) {
-      assert.ok(e instanceof CipError, `mutation ${i}: ${String(e)}`);
-    }
-  }
+  fuzzParser(trivyK8sFormat, readCorpusJson(OLDER), OLDER, 200, 7);
 });
-
-/** Every JSON file of the corpus with its path relative to the corpus root. */
-function* corpusJson(): Generator<[string, unknown]> {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  for (const path of walk(CORPUS_ROOT)) {
-    let document: unknown;
-    try {
-      document = JSON.parse(readFileSync(path, "utf8"));
-    } catch {
-      continue;
-    }
-    yield [path.slice(CORPUS_ROOT.length + 1), document];
-  }
-}

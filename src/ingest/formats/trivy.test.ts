@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
-import { CipError, type Vulnerability } from "../../model/index.js";
+import { readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import {
+  claimedBy,
+  corpusFilesWhere,
+  findFinding,
+  fuzzParser,
+  severityCounts,
+} from "../../../test/support/ingest.js";
+import { CipError } from "../../model/index.js";
 import type { ParsedReport } from "../parsed-report.js";
 import { trivyFormat } from "./trivy.js";
 
@@ -15,30 +20,16 @@ function parse(relative: string): ParsedReport {
   return trivyFormat.parse(readCorpusJson(relative), relative);
 }
 
-function severities(report: ParsedReport): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const v of report.vulnerabilities ?? []) counts[v.severity] = (counts[v.severity] ?? 0) + 1;
-  return counts;
-}
-
-function find(report: ParsedReport, id: string, pkg?: string): Vulnerability {
-  const found = report.vulnerabilities?.find(
-    (v) => v.id === id && (pkg === undefined || v.package.name === pkg),
-  );
-  assert.ok(found, `${id} ${pkg ?? ""} not found`);
-  return found;
-}
-
 describe("Trivy legacy list format", () => {
   test("legacy_many_vulns: 93 findings, HIGH 18, MEDIUM 9, LOW 65, UNKNOWN 1 (SOURCES.md)", {
     skip: skipWithoutCorpus(`${DOJO}/legacy_many_vulns.json`),
   }, () => {
     const report = parse(`${DOJO}/legacy_many_vulns.json`);
     assert.equal(report.vulnerabilities?.length, 93);
-    assert.deepEqual(severities(report), { high: 18, medium: 9, low: 65, unknown: 1 });
+    assert.deepEqual(severityCounts(report), { high: 18, medium: 9, low: 65, unknown: 1 });
     assert.deepEqual(report.distro, { name: "debian", version: "10.8" });
     assert.equal(report.scanner.name, "trivy");
-    const apt = find(report, "CVE-2011-3374", "apt");
+    const apt = findFinding(report, "CVE-2011-3374", "apt");
     assert.deepEqual(apt.package, { name: "apt", version: "1.8.2.2", type: "dpkg" });
     assert.equal(apt.severity, "low");
     // No Status and no FixedVersion: what newer Trivy calls "affected".
@@ -86,7 +77,7 @@ describe("Trivy legacy list format", () => {
       report.notes.join("\n"),
       /1 vulnerability entry without VulnerabilityID or PkgName skipped \(\$\[0\]\.Vulnerabilities\[0\]\)/,
     );
-    const lodash = find(report, "CVE-2018-16487", "lodash");
+    const lodash = findFinding(report, "CVE-2018-16487", "lodash");
     assert.deepEqual(lodash.package, {
       name: "lodash",
       version: "4.17.4",
@@ -103,10 +94,10 @@ describe("Trivy SchemaVersion 2", () => {
     skip: skipWithoutCorpus(`${DOJO}/scheme_2_many_vulns.json`),
   }, () => {
     const report = parse(`${DOJO}/scheme_2_many_vulns.json`);
-    assert.deepEqual(severities(report), { critical: 1, high: 1, medium: 3 });
+    assert.deepEqual(severityCounts(report), { critical: 1, high: 1, medium: 3 });
     assert.deepEqual(report.image, { ref: "teamdojo:latest" });
     assert.deepEqual(report.distro, { name: "alpine", version: "3.9.4" });
-    const compress = find(report, "CVE-2018-1324", "org.apache.commons:commons-compress");
+    const compress = findFinding(report, "CVE-2018-1324", "org.apache.commons:commons-compress");
     assert.equal(compress.package.type, "java");
     assert.deepEqual(compress.fix, { state: "fixed", versions: ["1.16"] });
   });
@@ -137,7 +128,7 @@ describe("Trivy SchemaVersion 2", () => {
       "CVE-2018-12934": "end-of-life",
     });
     // "fixed" without a FixedVersion: a fix exists, its version is not named.
-    assert.deepEqual(find(report, "CVE-2018-1000876").fix.versions, []);
+    assert.deepEqual(findFinding(report, "CVE-2018-1000876").fix.versions, []);
     assert.equal(
       report.image?.imageId,
       "sha256:22ae3921bdaac434bb4cb92dbbc209e46b1f3f70e9fa0b5fbbb43ce7d452c72d",
@@ -145,14 +136,14 @@ describe("Trivy SchemaVersion 2", () => {
     assert.equal(report.image?.ref, undefined, "ArtifactName and RepoTags are empty in this report");
     assert.equal(report.producedAt, "2024-01-15T08:58:29.827Z");
     assert.deepEqual(report.platform, { os: "linux", architecture: "amd64" });
-    const redhat = find(report, "CVE-2019-18276").cvss?.find((c) => c.sourceName === "redhat");
+    const redhat = findFinding(report, "CVE-2019-18276").cvss?.find((c) => c.sourceName === "redhat");
     assert.equal(redhat?.source, "vendor");
   });
 
   test("issue_9333: 13 findings, LOW 12 and MEDIUM 1 (SOURCES.md)", {
     skip: skipWithoutCorpus(`${DOJO}/issue_9333.json`),
   }, () => {
-    assert.deepEqual(severities(parse(`${DOJO}/issue_9333.json`)), { low: 12, medium: 1 });
+    assert.deepEqual(severityCounts(parse(`${DOJO}/issue_9333.json`)), { low: 12, medium: 1 });
   });
 
   test("cvssv4_severity_source: CVSS 4.0 from the vector, vendor sources, comma-separated fixed versions", {
@@ -162,7 +153,7 @@ describe("Trivy SchemaVersion 2", () => {
     assert.equal(report.scanner.version, "0.69.1");
     assert.equal(report.image, undefined, "a filesystem scan is not about an image");
     assert.match(report.notes[0] ?? "", /filesystem \(lib\/catalina\.jar\), not an image/);
-    const v = find(report, "CVE-2025-66614");
+    const v = findFinding(report, "CVE-2025-66614");
     assert.equal(v.severity, "medium");
     assert.deepEqual(v.fix, { state: "fixed", versions: ["11.0.14", "10.1.49", "9.0.112"] });
     assert.deepEqual(v.package, {
@@ -203,9 +194,9 @@ describe("Trivy SchemaVersion 2", () => {
     skip: skipWithoutCorpus(`${DOJO}/severity_prio.json`),
   }, () => {
     const report = parse(`${DOJO}/severity_prio.json`);
-    assert.equal(find(report, "CVE-2023-46218", "curl").severity, "low");
-    assert.equal(find(report, "CVE-2023-37920", "certifi").severity, "critical");
-    assert.equal(find(report, "CVE-2023-37920", "certifi").fix.state, "fixed");
+    assert.equal(findFinding(report, "CVE-2023-46218", "curl").severity, "low");
+    assert.equal(findFinding(report, "CVE-2023-37920", "certifi").severity, "critical");
+    assert.equal(findFinding(report, "CVE-2023-37920", "certifi").fix.state, "fixed");
   });
 
   test("misconfigurations_and_secrets: secrets become secret findings, misconfigurations a note (DefectDojo's 5 = 2 + 1 + 2)", {
@@ -257,7 +248,7 @@ describe("Trivy SchemaVersion 2", () => {
     assert.deepEqual(report.layers, [
       { digest: "sha256:9d48c3bd43c520dc2784e868a780e976b207cbf493eaff8c6596eb871cbd9609", size: 5843968 },
     ]);
-    const v = find(report, "CVE-2019-1549", "libcrypto1.1");
+    const v = findFinding(report, "CVE-2019-1549", "libcrypto1.1");
     assert.equal(v.package.purl, "pkg:apk/alpine/libcrypto1.1@1.1.1c-r0?arch=x86_64&distro=3.10.2");
     assert.equal(v.package.type, "apk");
     assert.deepEqual(
@@ -311,11 +302,7 @@ describe("Trivy detection", () => {
   }, () => {
     const expected = (relative: string) =>
       relative.startsWith("scanners/trivy/") && !/sarif|gitlab|kubernetes\.json|issue_10991/.test(relative);
-    const wrong: string[] = [];
-    for (const [relative, document] of corpusJson()) {
-      if (trivyFormat.detect(document) !== expected(relative)) wrong.push(relative);
-    }
-    assert.deepEqual(wrong, []);
+    assert.deepEqual(claimedBy(trivyFormat), corpusFilesWhere(expected));
   });
 
   test("false for JSON that merely resembles it", () => {
@@ -378,34 +365,7 @@ describe("Trivy broken documents", () => {
       `${DOJO}/all_statuses.json`,
       `${DOJO}/legacy_trivy_mix.json`,
       `${UPSTREAM}/secrets.json`,
-    ]) {
-      const original = readCorpusJson(relative);
-      for (let i = 0; i < 150; i++) {
-        const document = mutate(original, rnd);
-        try {
-          trivyFormat.parse(document, relative);
-        } catch (e) {
-          assert.ok(e instanceof CipError, `${relative} mutation ${i}: ${String(e)}`);
-        }
-      }
-    }
+    ])
+      fuzzParser(trivyFormat, readCorpusJson(relative), relative, 150, rnd);
   });
 });
-
-/** Every JSON file of the corpus with its path relative to the corpus root. */
-function* corpusJson(): Generator<[string, unknown]> {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  for (const path of walk(CORPUS_ROOT)) {
-    let document: unknown;
-    try {
-      document = JSON.parse(readFileSync(path, "utf8"));
-    } catch {
-      continue;
-    }
-    yield [path.slice(CORPUS_ROOT.length + 1), document];
-  }
-}

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
-import { mutate, seededRandom } from "../../../test/support/fuzz.js";
-import { isCipError, type Vulnerability } from "../../model/index.js";
+import { NO_CORPUS, readCorpusJson, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { seededRandom } from "../../../test/support/fuzz.js";
+import { claimedBy, findFinding, fuzzParser, severityCounts } from "../../../test/support/ingest.js";
+import { isCipError } from "../../model/index.js";
 import { twistlockFormat } from "./twistlock.js";
 
 const DIR = "scanners/twistlock";
@@ -13,21 +12,13 @@ function parse(file: string) {
   return twistlockFormat.parse(readCorpusJson(`${DIR}/${file}`), file);
 }
 
-function find(list: readonly Vulnerability[] | undefined, id: string): Vulnerability {
-  const v = list?.find((x) => x.id === id);
-  assert.ok(v, `no finding ${id}`);
-  return v;
-}
-
 test("twistlock many_vulns: 5 findings, the compliance issue as a note", {
   skip: skipWithoutCorpus(`${DIR}/many_vulns.json`),
 }, () => {
   const report = parse("many_vulns.json");
   // SOURCES.md: 5 vulns + 1 compliance issue (DefectDojo counts both: 6 findings).
   assert.equal(report.vulnerabilities?.length, 5);
-  const counts: Record<string, number> = {};
-  for (const v of report.vulnerabilities ?? []) counts[v.severity] = (counts[v.severity] ?? 0) + 1;
-  assert.deepEqual(counts, { critical: 1, high: 2, low: 2 });
+  assert.deepEqual(severityCounts(report), { critical: 1, high: 2, low: 2 });
   assert.deepEqual(report.notes, ["Twistlock: 1 compliance issue (high 1)"]);
   assert.deepEqual(report.distro, { name: "debian", version: "9" });
   assert.deepEqual(report.image, {
@@ -47,7 +38,7 @@ test("twistlock many_vulns: source package without its binary list, CVSS source 
   skip: skipWithoutCorpus(`${DIR}/many_vulns.json`),
 }, () => {
   const list = parse("many_vulns.json").vulnerabilities;
-  const glibc = find(list, "CVE-2018-6485");
+  const glibc = findFinding(list, "CVE-2018-6485");
   assert.deepEqual(glibc.package, { name: "glibc", version: "2.24-11+deb9u4", type: "dpkg" });
   assert.deepEqual(glibc.fix, { state: "not-fixed", versions: [] });
   assert.equal(glibc.url, "https://security-tracker.debian.org/tracker/CVE-2018-6485");
@@ -60,13 +51,13 @@ test("twistlock many_vulns: source package without its binary list, CVSS source 
       vector: "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
     },
   ]);
-  const pycrypto = find(list, "CVE-2013-7459");
+  const pycrypto = findFinding(list, "CVE-2013-7459");
   // Not among the listed packages and not an OS source package: the type is not known.
   assert.deepEqual(pycrypto.package, { name: "pycrypto", version: "2.6.1", type: "unknown" });
   assert.equal(pycrypto.cvss?.[0]?.source, "nvd");
   assert.deepEqual(pycrypto.fix, { state: "unknown", versions: [] });
   // An HTML fragment with no text is no description.
-  assert.equal(find(list, "CVE-2019-6465").description, undefined);
+  assert.equal(findFinding(list, "CVE-2019-6465").description, undefined);
 });
 
 test("twistlock packagename: 'fixed in' versions, dates, path and the scanned image", {
@@ -80,7 +71,7 @@ test("twistlock packagename: 'fixed in' versions, dates, path and the scanned im
   });
   assert.deepEqual(report.distro, { name: "rocky", version: "9.5" });
   assert.equal(report.producedAt, "2026-03-18T10:58:13.491Z");
-  const cxf = find(report.vulnerabilities, "CVE-2025-48913");
+  const cxf = findFinding(report.vulnerabilities, "CVE-2025-48913");
   assert.deepEqual(cxf.package, {
     name: "org.apache.cxf_cxf-core",
     version: "3.5.11",
@@ -105,12 +96,12 @@ test("twistlock no_cvss: findings without CVSS keep the scanner's severity; pack
   const report = parse("no_cvss.json");
   assert.deepEqual(report.image?.ref, "somename:v8.11");
   assert.deepEqual(report.distro, { name: "debian", version: "12" });
-  const dpkg = find(report.vulnerabilities, "CVE-2025-6297");
+  const dpkg = findFinding(report.vulnerabilities, "CVE-2025-6297");
   assert.equal(dpkg.severity, "low");
   assert.equal(dpkg.cvss, undefined);
   assert.deepEqual(dpkg.package, { name: "dpkg", version: "1.21.22", type: "unknown" });
   assert.deepEqual(dpkg.fix, { state: "not-fixed", versions: [] });
-  assert.deepEqual(find(report.vulnerabilities, "CVE-2025-1390").fix, {
+  assert.deepEqual(findFinding(report.vulnerabilities, "CVE-2025-1390").fix, {
     state: "fixed",
     versions: ["1:2.66-4+deb12u1"],
   });
@@ -129,7 +120,10 @@ test("twistlock no_cvss: findings without CVSS keep the scanner's severity; pack
 test("twistlock one_vuln_no_link_no_description and no_vuln", {
   skip: skipWithoutCorpus(`${DIR}/one_vuln_no_link_no_description.json`, `${DIR}/no_vuln.json`),
 }, () => {
-  const prisma = find(parse("one_vuln_no_link_no_description.json").vulnerabilities, "PRISMA-2021-0013");
+  const prisma = findFinding(
+    parse("one_vuln_no_link_no_description.json").vulnerabilities,
+    "PRISMA-2021-0013",
+  );
   assert.equal(prisma.severity, "medium");
   assert.deepEqual(prisma.fix, { state: "fixed", versions: ["1.1.1"] });
   assert.equal(prisma.url, undefined);
@@ -158,27 +152,14 @@ test("twistlock: mutated reports give a clear error or a report, never an except
   skip: skipWithoutCorpus(`${DIR}/packagename.json`, `${DIR}/no_cvss.json`),
 }, () => {
   const rnd = seededRandom(12);
-  for (const file of ["packagename.json", "no_cvss.json", "many_vulns.json"]) {
-    const doc = readCorpusJson(`${DIR}/${file}`);
-    for (let i = 0; i < 200; i++) {
-      const mutated = mutate(doc, rnd);
-      try {
-        twistlockFormat.detect(mutated);
-        twistlockFormat.parse(mutated, file);
-      } catch (e) {
-        assert.ok(isCipError(e), `${file} iteration ${i}: ${String(e)}`);
-      }
-    }
-  }
+  for (const file of ["packagename.json", "no_cvss.json", "many_vulns.json"])
+    fuzzParser(twistlockFormat, readCorpusJson(`${DIR}/${file}`), file, 200, rnd);
 });
 
 test("twistlock detection: true for the twistcli JSON files, false for every other corpus document", {
-  skip: existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`,
+  skip: NO_CORPUS,
 }, () => {
-  const claimed = corpusDocuments()
-    .filter(({ document }) => twistlockFormat.detect(document))
-    .map(({ file }) => file)
-    .sort();
+  const claimed = claimedBy(twistlockFormat);
   // The CSV exports beside them are not JSON: the reader refuses them before detection.
   assert.deepEqual(
     claimed,
@@ -193,22 +174,3 @@ test("twistlock detection: true for the twistcli JSON files, false for every oth
     ].map((f) => `${DIR}/${f}`),
   );
 });
-
-function corpusDocuments(): { file: string; document: unknown }[] {
-  const out: { file: string; document: unknown }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.jsonl?$/.test(entry.name)) {
-        try {
-          out.push({ file: relative(CORPUS_ROOT, path), document: JSON.parse(readFileSync(path, "utf8")) });
-        } catch {
-          // Not JSON: the reader refuses it before detection.
-        }
-      }
-    }
-  };
-  walk(CORPUS_ROOT);
-  return out;
-}

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "node:test";
-import { CORPUS_ROOT, corpusPath } from "../../../test/support/corpus.js";
+import { CORPUS_ROOT, corpusPath, NO_CORPUS } from "../../../test/support/corpus.js";
 import { randomValue, seededRandom } from "../../../test/support/fuzz.js";
+import { corpusDocuments } from "../../../test/support/ingest.js";
 import { UNSUPPORTED_FORMATS } from "./unsupported.js";
 
 /** Corpus folders (or file suffixes within one) of outputs we refuse, with the name the refusal must give. */
@@ -46,8 +47,6 @@ function recognise(document: unknown): string | undefined {
   return UNSUPPORTED_FORMATS.find((f) => f.detect(document))?.name;
 }
 
-const NO_CORPUS = existsSync(CORPUS_ROOT) ? false : `corpus not found under ${CORPUS_ROOT}`;
-
 test("every file of the refused tools' corpus folders is recognised and named", { skip: NO_CORPUS }, () => {
   const wrong: string[] = [];
   let checked = 0;
@@ -69,21 +68,13 @@ test("every file of the refused tools' corpus folders is recognised and named", 
 test("no recogniser claims a scanner report, SBOM or VEX document we read", { skip: NO_CORPUS }, () => {
   const refused = EXPECTED.map((e) => e.where);
   const claimed: string[] = [];
-  for (const top of ["scanners", "sbom", "vex"]) {
-    for (const file of filesUnder(top)) {
-      if (refused.some((where) => file.startsWith(`${where}/`)) || /\.(sarif|gitlab)\.json$/.test(file))
-        continue;
-      // anchorectl prints `[]` for an image without vulnerabilities too; the Anchore format, tried first, decides.
-      if (file === "scanners/anchore-engine/vuln/anchorectl_no_vuln.json") continue;
-      let document: unknown;
-      try {
-        document = JSON.parse(readFileSync(corpusPath(file), "utf8"));
-      } catch {
-        continue;
-      }
-      const name = recognise(document);
-      if (name !== undefined) claimed.push(`${file}: ${name}`);
-    }
+  for (const { file, document } of corpusDocuments(["scanners", "sbom", "vex"])) {
+    if (refused.some((where) => file.startsWith(`${where}/`)) || /\.(sarif|gitlab)\.json$/.test(file))
+      continue;
+    // anchorectl prints `[]` for an image without vulnerabilities too; the Anchore format, tried first, decides.
+    if (file === "scanners/anchore-engine/vuln/anchorectl_no_vuln.json") continue;
+    const name = recognise(document);
+    if (name !== undefined) claimed.push(`${file}: ${name}`);
   }
   assert.deepEqual(claimed, []);
 });
