@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { grypeReport, trivyReport } from "./generate-reports.js";
+import { interleavedMedians } from "./timing.js";
 
 // Ingestion benchmark: a 10 MB Trivy and Grype report read into normalized findings, time as a ratio to
 // JSON.parse of the same text (target <= 1.5) and peak memory growth as a ratio to the file size (target <= 3),
@@ -14,18 +15,6 @@ const { readReport } = (await import(
 )) as typeof import("../src/ingest/read-report.js");
 const SIZE = 10 * 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), "cipolice-bench-"));
-
-function median(fn: () => unknown, runs = 9, warmup = 2): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] as number;
-}
 
 function peakGrowth(file: string, mode: "ingest" | "parse"): number {
   const child = spawnSync(
@@ -49,10 +38,12 @@ for (const [name, make] of [
   const file = join(dir, `${name.split(" ")[0]?.toLowerCase()}.json`);
   writeFileSync(file, text);
   let findings = 0;
-  const parseMs = median(() => JSON.parse(text));
-  const ingestMs = median(() => {
-    findings = readReport(text, file).vulnerabilities?.length ?? 0;
-  });
+  const [parseMs, ingestMs] = interleavedMedians(
+    () => JSON.parse(text),
+    () => {
+      findings = readReport(text, file).vulnerabilities?.length ?? 0;
+    },
+  );
   const memory = peakGrowth(file, "ingest") / text.length;
   const parseMemory = peakGrowth(file, "parse") / text.length;
   const ratio = ingestMs / parseMs;

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CompiledBundle } from "../src/policy/compile-bundle.js";
 import { generateFacts } from "./generate-facts.js";
+import { interleavedMedians } from "./timing.js";
 
 // Policy evaluation benchmark: evaluation time as a ratio to JSON.parse of the same facts document,
 // both measured in this process (target: at most 0.5). It measures the built package (dist/), as shipped:

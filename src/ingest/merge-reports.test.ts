@@ -116,3 +116,16 @@ test("provenance records every scanner with its version and database time", () =
     },
   ]);
 });
+
+test("packages known only from vulnerability findings are not taken as the image's inventory", () => {
+  const partial = report("klar", [vuln("CVE-1")], {
+    packages: [{ name: "openssl", version: "3.0.1", type: "dpkg" }],
+    inventory: "partial",
+  });
+  assert.equal(mergeReports([partial], {}, REF).packages, undefined);
+  const sbom = report("syft", undefined, { packages: [{ name: "musl", version: "1.2", type: "apk" }] });
+  assert.deepEqual(
+    mergeReports([partial, sbom], {}, REF).packages?.map((p) => p.name),
+    ["musl"],
+  );
+});

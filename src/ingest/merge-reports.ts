@@ -5,8 +5,8 @@ import type { ParsedReport } from "./parsed-report.js";
  * Merges the facts several reports give about one image into the facts the policy sees. The same
  * vulnerability (by id or alias) on the same package and location appears once, citing every scanner that
  * found it, with the union of their CVSS entries and fixed versions and the highest severity. Packages are
- * unified by type, name, version and location. `base` (facts from a file or the image itself) wins where
- * both say something about the image.
+ * unified by type, name, version and location, from reports that list the whole inventory only. `base`
+ * (facts from a file or the image itself) wins where both say something about the image.
  */
 export function mergeReports(
   reports: readonly ParsedReport[],
@@ -25,7 +25,8 @@ export function mergeReports(
       ...(report.producedAt !== undefined ? { producedAt: report.producedAt } : {}),
       ...(report.dbUpdatedAt !== undefined ? { dbUpdatedAt: report.dbUpdatedAt } : {}),
     });
-    for (const p of report.packages) packages.add(p);
+    // Packages named only by vulnerability findings are not the image's inventory.
+    if (report.inventory !== "partial") for (const p of report.packages) packages.add(p);
     if (report.vulnerabilities !== undefined) {
       anyVulnerabilityData = true;
       for (const v of report.vulnerabilities) vulnerabilities.add(v, report.scanner.name);

@@ -27,6 +27,11 @@ export interface ParsedReport {
   layers?: Layer[];
   packages: Package[];
   /**
+   * `partial` when the report lists only the packages it found vulnerable (klar, Anchore, Snyk, …): those
+   * are not the image's inventory, so they must not tell package gates what is installed. Absent: complete.
+   */
+  inventory?: "complete" | "partial";
+  /**
    * Vulnerability findings, one per vulnerability and package. Undefined for an SBOM without
    * vulnerability data (so the facts say "no vulnerability data" rather than "none found").
    */

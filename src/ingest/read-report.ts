@@ -17,11 +17,8 @@ export function parseReportText(text: string, source: string): unknown {
       hint: "Give the JSON output of the scanner; an empty file is not a report of no findings.",
     });
   }
-  if (text.charCodeAt(start) === 0 || text.includes("\u0000", start)) {
-    throw new CipError("CIP_PARSE", `Cannot read ${source}: it contains NUL bytes (UTF-16 or binary data?)`, {
-      hint: "Save the report as UTF-8 JSON.",
-    });
-  }
+  // A NUL at the start is UTF-16 without a byte-order mark; elsewhere JSON.parse refuses it and we say why below.
+  if (text.charCodeAt(start) === 0) throw binaryData(source);
   if (first === "<") {
     throw new CipError(
       "CIP_REPORT_UNSUPPORTED",
@@ -44,7 +41,11 @@ export function parseReportText(text: string, source: string): unknown {
       },
     );
   }
-  return parseJson(start === 0 ? text : text.slice(start), source);
+  try {
+    return parseJson(start === 0 ? text : text.slice(start), source);
+  } catch (error) {
+    throw text.includes("\u0000", start) ? binaryData(source) : error;
+  }
 }
 
 /** Reads one scanner report or SBOM: parse, detect (or use the named format), normalize. */
@@ -57,4 +58,10 @@ export function readReport(text: string, source: string, format?: string): Parse
 export function readVex(text: string, source: string): VexDocument {
   const document = parseReportText(text, source);
   return detectVexFormat(document, source).parse(document, source);
+}
+
+function binaryData(source: string): CipError {
+  return new CipError("CIP_PARSE", `Cannot read ${source}: it contains NUL bytes (UTF-16 or binary data?)`, {
+    hint: "Save the report as UTF-8 JSON.",
+  });
 }

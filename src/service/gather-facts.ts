@@ -46,6 +46,13 @@ export function gatherFacts(input: GatherInput): GatheredFacts {
   for (const { source, report } of reports) {
     for (const note of report.notes)
       notes.push({ level: "info", code: "CIP_REPORT_NOTE", message: `${source}: ${note}` });
+    if (report.inventory === "partial" && report.packages.length > 0) {
+      notes.push({
+        level: "info",
+        code: "CIP_REPORT_NOTE",
+        message: `${source}: lists only the ${report.packages.length} packages it found vulnerable, so they are not used as the image's package inventory`,
+      });
+    }
     const mismatch = describeMismatch(ref, base?.digest ?? ref.digest, report);
     if (mismatch) {
       notes.push({

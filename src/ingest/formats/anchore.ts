@@ -75,6 +75,7 @@ export const anchoreVulnFormat: ReportFormat = {
       if (digest || ref) report.image = { ...(ref ? { ref } : {}), ...(digest ? { digest } : {}) };
     }
     report.packages = findings.packages;
+    report.inventory = "partial";
     report.vulnerabilities = findings.vulnerabilities;
     return report;
   },

@@ -75,6 +75,7 @@ export const clairScannerFormat: ReportFormat = {
       format: "clair-scanner",
       scanner: { name: SCANNER },
       packages: findings.packages,
+      inventory: "partial",
       vulnerabilities: findings.vulnerabilities,
       notes,
     };

@@ -117,6 +117,7 @@ function readReport(r: DocumentReader, report: JsonObject, at: string): ParsedRe
     format: "harbor",
     scanner: { name: scannerName, ...(scannerVersion ? { version: scannerVersion } : {}) },
     packages: [...packages.values()],
+    inventory: "partial",
     vulnerabilities: findings,
     notes: [],
   };

@@ -70,6 +70,7 @@ export const klarFormat: ReportFormat = {
       format: "klar",
       scanner: { name: SCANNER },
       packages: findings.packages,
+      inventory: "partial",
       vulnerabilities: findings.vulnerabilities,
       notes: [],
     };

@@ -144,6 +144,7 @@ function parseSnyk(document: unknown, source: string): ParsedReport {
     format: "snyk",
     scanner: { name: SCANNER },
     packages: packagesOf(vulnerabilities),
+    inventory: "partial",
     vulnerabilities,
     notes,
   };

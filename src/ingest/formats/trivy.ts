@@ -358,7 +358,7 @@ export class TrivyResults {
       package: pkg,
       severity: trivySeverity(v.Severity, cvss),
       fix: trivyFix(v.Status, v.FixedVersion),
-      sources: ["trivy"],
+      sources: TRIVY_SOURCES,
     };
     if (cvss) vuln.cvss = cvss;
     if (Array.isArray(v.VendorIDs) && v.VendorIDs.length > 0) {
@@ -455,6 +455,10 @@ function addTrivyScore(
   return out;
 }
 
+// Shared by every finding: nothing mutates these (merging builds new arrays), and a 10 MB report has thousands.
+const TRIVY_SOURCES: string[] = Object.freeze(["trivy"]) as unknown as string[];
+const NO_VERSIONS: string[] = Object.freeze([]) as unknown as string[];
+
 function trivySeverity(word: unknown, cvss: CvssEntry[] | undefined): Severity {
   const severity = typeof word === "string" ? normalizeSeverity(word) : undefined;
   if (severity) return severity;
@@ -463,7 +467,7 @@ function trivySeverity(word: unknown, cvss: CvssEntry[] | undefined): Severity {
 
 function trivyFix(status: unknown, fixedVersion: unknown): Vulnerability["fix"] {
   const fixed = typeof fixedVersion === "string" ? fixedVersion : "";
-  const versions = fixed === "" ? [] : splitVersions(fixed);
+  const versions = fixed === "" ? NO_VERSIONS : splitVersions(fixed);
   const state = typeof status === "string" ? FIX_STATES[status] : undefined;
   // Before Trivy had Status, an empty FixedVersion meant what Status "affected" says now.
   if (state === undefined) return { state: versions.length > 0 ? "fixed" : "not-fixed", versions };

@@ -26,8 +26,17 @@ const WORDS: Record<string, Severity> = {
  */
 export function normalizeSeverity(word: string | undefined | null): Severity | undefined {
   if (typeof word !== "string") return undefined;
-  return WORDS[word.trim().toLowerCase()];
+  // Scanners write these words in one of three spellings: look those up without allocating.
+  return SPELLINGS.get(word) ?? WORDS[word.trim().toLowerCase()];
 }
+
+const SPELLINGS = new Map<string, Severity>(
+  Object.entries(WORDS).flatMap(([word, severity]) => [
+    [word, severity],
+    [word.toUpperCase(), severity],
+    [word.charAt(0).toUpperCase() + word.slice(1), severity],
+  ]),
+);
 
 /** The severity band of a CVSS v3 base score (0 none → negligible, <4 low, <7 medium, <9 high, else critical). */
 export function severityFromCvss(score: number): Severity {

@@ -60,6 +60,8 @@ class VulnerabilityIndex {
   private detected: Float64Array | undefined;
   private fixSeen: Float64Array | undefined;
   private readonly dayNames = new Map<number, string>();
+  private messages: (string | undefined)[] | undefined;
+  private triggerIds: (string | undefined)[] | undefined;
 
   constructor(facts: ImageFacts, now: Date) {
     this.vulns = facts.vulnerabilities;
@@ -77,6 +79,29 @@ class VulnerabilityIndex {
     }
     this.oldestFeedSync = oldest;
     this.invalidFeedSync = invalid;
+  }
+
+  /** The message of finding i as a rule without score or time parameters prints it, once built. */
+  cachedMessage(i: number): string | undefined {
+    return this.messages?.[i];
+  }
+
+  /** Keeps the plain message of finding i for the other rules of this image. */
+  cacheMessage(i: number, message: string): void {
+    this.messages ??= new Array<string | undefined>(this.count);
+    this.messages[i] = message;
+  }
+
+  /** The package trigger id of finding i (`<vuln id>+<package>`), built once per image. */
+  triggerId(i: number, nonOs: boolean): string {
+    this.triggerIds ??= new Array<string | undefined>(this.count);
+    let id = this.triggerIds[i];
+    if (id === undefined) {
+      const v = this.vulns?.[i] as Vulnerability;
+      id = `${v.id}+${packageKey(v, nonOs)}`;
+      this.triggerIds[i] = id;
+    }
+    return id;
   }
 
   /** 1 where the vulnerable package is a non-OS package (anchore's `nonos_package_types`), else 0. */
@@ -418,18 +443,20 @@ const packageTrigger: TriggerSpec = {
         const vendorMsg = vendor ? scoreTuples(vendorChecks, vendor, i) : "";
 
         const nonOs = cls === 1;
-        const shown = nonOs ? (v.package.path ?? "None") : v.package.name;
-        let message = `${MESSAGE_PREFIX[cls * SEVERITY_UPPER.length + (ranks[i] as number)]}${v.package.type}) - ${shown} `;
-        if (fix !== undefined) message += `(fixed in: ${fix})`;
-        if (scoreMsg) message += scoreMsg;
-        if (timeMsg) message += `(${timeMsg})`;
-        if (vendorMsg) message += vendorMsg;
-        message += `(${v.id} - ${v.url ?? "None"})`;
-        ctx.fire({
-          message,
-          instanceId: `${v.id}+${packageKey(v, nonOs)}`,
-          ...(v.vex ? { vex: v.vex } : {}),
-        });
+        const plain = !scoreMsg && !timeMsg && !vendorMsg;
+        // Rules without score or time parts print the same message for a finding: build it once per image.
+        let message = plain ? index.cachedMessage(i) : undefined;
+        if (message === undefined) {
+          const shown = nonOs ? (v.package.path ?? "None") : v.package.name;
+          message = `${MESSAGE_PREFIX[cls * SEVERITY_UPPER.length + (ranks[i] as number)]}${v.package.type}) - ${shown} `;
+          if (fix !== undefined) message += `(fixed in: ${fix})`;
+          if (scoreMsg) message += scoreMsg;
+          if (timeMsg) message += `(${timeMsg})`;
+          if (vendorMsg) message += vendorMsg;
+          message += `(${v.id} - ${v.url ?? "None"})`;
+          if (plain) index.cacheMessage(i, message);
+        }
+        ctx.fire({ message, instanceId: index.triggerId(i, nonOs), vex: v.vex });
       }
     };
   },
