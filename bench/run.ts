@@ -69,11 +69,16 @@ for (const [name, path] of bundles) {
   if (!compiled) throw new Error(`bundle ${name} did not compile`);
   const bundle = compiled;
   let results = 0;
-  const evalMs = median(() => {
-    results = evaluate(bundle, facts, { now, imageRef: "registry.example.com/team/app:2.3.1" }).results
-      .length;
-  });
-  const ratio = evalMs / parseMs;
+  const [floorMs, evalMs] = interleavedMedians(
+    () => JSON.parse(text),
+    () => {
+      results = evaluate(bundle, facts, { now, imageRef: "registry.example.com/team/app:2.3.1" }).results
+        .length;
+    },
+    41,
+    10,
+  );
+  const ratio = evalMs / floorMs;
   console.log(
     `${name.padEnd(40)} ${compileMs.toFixed(2).padStart(10)} ${evalMs.toFixed(2).padStart(13)} ${String(results).padStart(9)}   ${ratio.toFixed(2)}x ${ratio <= 0.5 ? "(ok)" : "(over target)"}`,
   );
