@@ -1,5 +1,6 @@
 import { Option } from "@commander-js/extra-typings";
-import type { GatherInput } from "../service/gather-facts.js";
+import { type GatheredFacts, type GatherInput, gatherFacts } from "../service/gather-facts.js";
+import { progressOnStderr } from "./progress.js";
 import { expandReportPaths, readInputFile } from "./read-input.js";
 
 /** Appends a repeatable option's values. */
@@ -36,4 +37,14 @@ export function gatherInput(
     ...(opts.reportFormat !== undefined ? { reportFormat: opts.reportFormat } : {}),
     vex: opts.vex.map((p) => read(p, "VEX document")),
   };
+}
+
+/** Gathers facts, showing progress through the reports when there are many. */
+export function gatherWithProgress(input: GatherInput): GatheredFacts {
+  const progress = progressOnStderr("reading reports");
+  try {
+    return gatherFacts({ ...input, onReport: (i, total, source) => progress.step(i, total, source) });
+  } finally {
+    progress.done();
+  }
 }

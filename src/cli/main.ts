@@ -27,6 +27,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(checkCommand(setExitCode));
+  program.addCommand(checkCommand(setExitCode, "explain"));
   program.addCommand(factsCommand(setExitCode));
   program.addCommand(policyCommand(setExitCode));
   for (const command of program.commands) {

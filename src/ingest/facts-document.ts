@@ -10,14 +10,19 @@ import {
 
 const str = z.string();
 const strList = z.array(z.string());
-const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an RFC 3339 date-time");
+const time = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), "expected an RFC 3339 date-time")
+  .describe("RFC 3339 date-time (`2026-01-31T12:00:00Z`).");
 
-const imageRef = z.strictObject({
-  registry: str.min(1),
-  repository: str.min(1),
-  tag: str.optional(),
-  digest: str.optional(),
-});
+const imageRef = z
+  .strictObject({
+    registry: str.min(1).describe("Registry host (`docker.io`, `ghcr.io`)."),
+    repository: str.min(1).describe("Repository path (`library/nginx`)."),
+    tag: str.optional(),
+    digest: str.optional().describe("Manifest digest (`sha256:…`)."),
+  })
+  .describe("The image reference, in parts.");
 
 const packageRef = z.strictObject({
   name: str,
@@ -27,7 +32,11 @@ const packageRef = z.strictObject({
   purl: str.optional(),
 });
 
-const pkg = packageRef.extend({ licenses: strList.optional() });
+const pkg = packageRef
+  .extend({ licenses: strList.optional().describe("License names or SPDX expressions.") })
+  .describe(
+    "An installed package; `type` is its ecosystem (`dpkg`, `rpm`, `apk`, `npm`, `python`, `java`, …).",
+  );
 
 const cvss = z.strictObject({
   version: str,
@@ -40,7 +49,7 @@ const cvss = z.strictObject({
 });
 
 const vulnerability = z.strictObject({
-  id: str.min(1),
+  id: str.min(1).describe("Identifier (`CVE-2021-44228`, `GHSA-…`)."),
   aliases: strList.optional(),
   package: packageRef,
   severity: z.enum(SEVERITIES as [string, ...string[]]),
@@ -52,7 +61,10 @@ const vulnerability = z.strictObject({
   epss: z
     .strictObject({ score: z.number(), percentile: z.number().optional(), date: str.optional() })
     .optional(),
-  knownExploited: z.boolean().optional(),
+  knownExploited: z
+    .boolean()
+    .optional()
+    .describe("Listed in CISA's Known Exploited Vulnerabilities catalog."),
   detectedAt: time.optional(),
   fixAvailableAt: time.optional(),
   publishedAt: time.optional(),
@@ -64,95 +76,123 @@ const vulnerability = z.strictObject({
       status: z.enum(["not_affected", "affected", "fixed", "under_investigation"]),
       justification: str.optional(),
       statement: str.optional(),
-      document: str.optional(),
+      document: str.optional().describe("Document the statement came from."),
     })
-    .optional(),
+    .optional()
+    .describe("The VEX statement about this finding; `not_affected` and `fixed` suppress its hits."),
 });
 
 const feed = z.strictObject({ syncedAt: time.optional(), versions: z.record(str, strList) });
 
 /** Schema of the normalized facts document (`cipolice facts` prints it; `cipolice check --facts` reads it). */
-export const factsDocumentSchema = z.strictObject({
-  $schema: str.optional(),
-  schemaVersion: z.literal("1").optional(),
-  ref: imageRef,
-  digest: str.optional(),
-  imageId: str.optional(),
-  platform: z.strictObject({ os: str, architecture: str, variant: str.optional() }).optional(),
-  config: z
-    .strictObject({
-      user: str.optional(),
-      env: strList.optional(),
-      exposedPorts: strList.optional(),
-      labels: z.record(str, str).optional(),
-      entrypoint: strList.optional(),
-      cmd: strList.optional(),
-      workdir: str.optional(),
-      healthcheck: z
-        .strictObject({
-          test: strList,
-          interval: z.number().optional(),
-          timeout: z.number().optional(),
-          retries: z.number().optional(),
-        })
-        .optional(),
-      stopSignal: str.optional(),
-      volumes: strList.optional(),
-      created: time.optional(),
-    })
-    .optional(),
-  dockerfile: z
-    .strictObject({
-      mode: z.enum(["actual", "guessed", "unknown"]),
-      instructions: z.array(
-        z.strictObject({ directive: str.min(1), value: str, line: z.number().int().optional() }),
+export const factsDocumentSchema = z
+  .strictObject({
+    $schema: str.optional().describe("The JSON Schema of this document, for editors; ignored."),
+    schemaVersion: z.literal("1").optional().describe('Facts document format version: "1".'),
+    ref: imageRef,
+    digest: str.optional().describe("Manifest digest (`sha256:…`)."),
+    imageId: str.optional().describe("Image id: the config digest (`sha256:…`)."),
+    platform: z
+      .strictObject({ os: str, architecture: str, variant: str.optional() })
+      .optional()
+      .describe("Image platform as OCI names it (`linux`, `amd64`)."),
+    config: z
+      .strictObject({
+        user: str.optional(),
+        env: strList.optional(),
+        exposedPorts: strList.optional(),
+        labels: z.record(str, str).optional(),
+        entrypoint: strList.optional(),
+        cmd: strList.optional(),
+        workdir: str.optional(),
+        healthcheck: z
+          .strictObject({
+            test: strList,
+            interval: z.number().optional(),
+            timeout: z.number().optional(),
+            retries: z.number().optional(),
+          })
+          .optional(),
+        stopSignal: str.optional(),
+        volumes: strList.optional(),
+        created: time.optional(),
+      })
+      .optional()
+      .describe("Runtime configuration (the `config` object of the OCI image config)."),
+    dockerfile: z
+      .strictObject({
+        mode: z.enum(["actual", "guessed", "unknown"]),
+        instructions: z.array(
+          z.strictObject({ directive: str.min(1), value: str, line: z.number().int().optional() }),
+        ),
+      })
+      .optional()
+      .describe("Dockerfile instructions: given (`actual`) or rebuilt from the history (`guessed`)."),
+    layers: z
+      .array(z.strictObject({ digest: str, size: z.number().optional(), mediaType: str.optional() }))
+      .optional(),
+    size: z.number().nonnegative().optional().describe("Total size in bytes."),
+    distro: z
+      .strictObject({ name: str, version: str.optional(), like: strList.optional() })
+      .optional()
+      .describe("Operating system distribution, as os-release names it (`ID`, `VERSION_ID`, `ID_LIKE`)."),
+    packages: z.array(pkg).optional().describe("Installed packages; absent means not known."),
+    vulnerabilities: z
+      .array(vulnerability)
+      .optional()
+      .describe(
+        "Vulnerabilities found; absent means no vulnerability data, empty means scanned and none found.",
       ),
-    })
-    .optional(),
-  layers: z
-    .array(z.strictObject({ digest: str, size: z.number().optional(), mediaType: str.optional() }))
-    .optional(),
-  size: z.number().nonnegative().optional(),
-  distro: z.strictObject({ name: str, version: str.optional(), like: strList.optional() }).optional(),
-  packages: z.array(pkg).optional(),
-  vulnerabilities: z.array(vulnerability).optional(),
-  files: z
-    .array(
-      z.strictObject({
-        path: str,
-        mode: z.number().int(),
-        size: z.number().optional(),
-        type: z.enum(["file", "dir", "symlink", "hardlink", "other"]).optional(),
-        linkTarget: str.optional(),
-        checksums: z.record(str, str).optional(),
-      }),
-    )
-    .optional(),
-  contentMatches: z.record(str, strList).optional(),
-  secrets: z.array(z.strictObject({ regexName: str, path: str, line: z.number().optional() })).optional(),
-  malware: z
-    .array(z.strictObject({ scanner: str, findings: z.array(z.strictObject({ path: str, signature: str })) }))
-    .optional(),
-  passwd: str.optional(),
-  retrievedFiles: z.record(str, str).optional(),
-  packageVerification: z
-    .array(z.strictObject({ package: str, path: str, problem: z.enum(["changed", "missing"]) }))
-    .optional(),
-  feeds: z.strictObject({ npm: feed.optional(), gem: feed.optional() }).optional(),
-  previousPackages: z.array(pkg).optional(),
-  context: z.strictObject({ namespace: str.optional(), environment: str.optional() }).optional(),
-  provenance: z
-    .array(
-      z.strictObject({
-        source: str,
-        version: str.optional(),
-        producedAt: time.optional(),
-        dbUpdatedAt: time.optional(),
-        location: str.optional(),
-      }),
-    )
-    .optional(),
-});
+    files: z
+      .array(
+        z.strictObject({
+          path: str,
+          mode: z.number().int(),
+          size: z.number().optional(),
+          type: z.enum(["file", "dir", "symlink", "hardlink", "other"]).optional(),
+          linkTarget: str.optional(),
+          checksums: z.record(str, str).optional(),
+        }),
+      )
+      .optional(),
+    contentMatches: z
+      .record(str, strList)
+      .optional()
+      .describe("File paths by the name of the content regular expression that matched them."),
+    secrets: z.array(z.strictObject({ regexName: str, path: str, line: z.number().optional() })).optional(),
+    malware: z
+      .array(
+        z.strictObject({ scanner: str, findings: z.array(z.strictObject({ path: str, signature: str })) }),
+      )
+      .optional(),
+    passwd: str.optional().describe("Text of /etc/passwd, when a layer analysis read it."),
+    retrievedFiles: z.record(str, str).optional().describe("Text of retrieved files, by path."),
+    packageVerification: z
+      .array(z.strictObject({ package: str, path: str, problem: z.enum(["changed", "missing"]) }))
+      .optional(),
+    feeds: z.strictObject({ npm: feed.optional(), gem: feed.optional() }).optional(),
+    previousPackages: z
+      .array(pkg)
+      .optional()
+      .describe("Packages of the previous image pushed under the same tag (for tag drift)."),
+    context: z
+      .strictObject({ namespace: str.optional(), environment: str.optional() })
+      .optional()
+      .describe("Kubernetes or deployment context the image is checked for."),
+    provenance: z
+      .array(
+        z.strictObject({
+          source: str,
+          version: str.optional(),
+          producedAt: time.optional(),
+          dbUpdatedAt: time.optional(),
+          location: str.optional(),
+        }),
+      )
+      .optional()
+      .describe("Where each part of the facts came from (scanner, version, database age)."),
+  })
+  .describe("A CIPolicE image facts document: what is known about one image (`cipolice facts` prints one).");
 
 /**
  * Validates a parsed facts document and returns it as ImageFacts. Throws CIP_FACTS_INVALID listing every

@@ -22,6 +22,8 @@ export interface GatherInput {
   /** Format id for every report (`--report-format`); detected per file when absent. */
   reportFormat?: string;
   vex: InputText[];
+  /** Called before each report is read, for progress on long work. */
+  onReport?: (index: number, total: number, source: string) => void;
 }
 
 /** Facts gathered from every input, and notes for the decision (mismatched images, unused VEX, report notes). */
@@ -37,10 +39,10 @@ export interface GatheredFacts {
 export function gatherFacts(input: GatherInput): GatheredFacts {
   const notes: Problem[] = [];
   const base = input.facts ? loadFactsDocument(input.facts) : undefined;
-  const reports = input.reports.map((r) => ({
-    source: r.source,
-    report: readReport(r.text, r.source, input.reportFormat),
-  }));
+  const reports = input.reports.map((r, i) => {
+    input.onReport?.(i, input.reports.length, r.source);
+    return { source: r.source, report: readReport(r.text, r.source, input.reportFormat) };
+  });
   const vex: VexDocument[] = input.vex.map((v) => readVex(v.text, v.source));
   const ref = chooseRef(input.image, base, reports);
   for (const { source, report } of reports) {

@@ -131,7 +131,11 @@ test("the size limit is configurable", () => {
 test("an unknown format lists the valid ones; a missing file says so", () => {
   const format = runCli(["check", "--facts", WEBAPP, "--format", "xml"]);
   assert.equal(format.status, 2);
-  assert.match(format.stderr, /Allowed choices are table, json, anchore/);
+  assert.match(format.stderr, /Cannot use format "xml": no such format/);
+  assert.match(
+    format.stderr,
+    /Choose one of table, json, anchore, sarif, junit, markdown, html, gitlab, explain\./,
+  );
   const missing = runCli(["check", "--facts", "nope.json"]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /Cannot read facts nope\.json: no such file/);
@@ -208,4 +212,70 @@ test("--expiry-warning-days widens the window in which expiring allowlist items 
   assert.ok(!quiet.problems.some((p) => p.code === "CIP_ALLOWLIST_EXPIRING"));
   const warned = JSON.parse(runCli([...base, "--expiry-warning-days", "60"]).stdout) as DecisionV1;
   assert.ok(warned.problems.some((p) => p.code === "CIP_ALLOWLIST_EXPIRING" && /in 40 days/.test(p.message)));
+});
+
+test("several formats in one run, each to its own output; an unwritable output fails before any work", () => {
+  const sarif = join(scratch, "out.sarif");
+  const junit = join(scratch, "out.xml");
+  const run = runCli([
+    "check",
+    "--facts",
+    LEGACY,
+    ...NOW,
+    "--format",
+    "table",
+    "--format",
+    `sarif=${sarif}`,
+    "--format",
+    "junit",
+    "--output",
+    "-",
+    "--output",
+    "-",
+    "--output",
+    junit,
+  ]);
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stdout, /FAIL final action STOP/);
+  assert.equal((JSON.parse(readFileSync(sarif, "utf8")) as { version: string }).version, "2.1.0");
+  assert.match(readFileSync(junit, "utf8"), /^<\?xml version="1\.0" encoding="UTF-8"\?>/);
+  const bad = runCli(["check", "--facts", "nope.json", "--format", "html=/nonexistent-dir/report.html"]);
+  assert.equal(bad.status, 2);
+  // The output is refused first: the missing facts file was never read.
+  assert.match(
+    bad.stderr,
+    /Cannot write report to \/nonexistent-dir\/report\.html: the directory \/nonexistent-dir does not exist or is not writable/,
+  );
+  const two = runCli(["check", "--facts", LEGACY, "--format", "table", "--format", "json"]);
+  assert.equal(two.status, 2);
+  assert.match(two.stderr, /Cannot write table and json both to standard output/);
+});
+
+test("--exit-code-warn gives WARN its own exit code; FAIL stays 1 and PASS 0", () => {
+  assert.equal(runCli(["check", "--facts", WEBAPP, ...NOW, "--exit-code-warn", "3"]).status, 3);
+  assert.equal(runCli(["check", "--facts", LEGACY, ...NOW, "--exit-code-warn", "3"]).status, 1);
+  assert.equal(
+    runCli(["check", "--facts", WEBAPP, ...NOW, "--exit-code-warn", "3", "--fail-on", "warn"]).status,
+    1,
+  );
+  assert.equal(runCli(["check", "--facts", WEBAPP, ...NOW, "--exit-code-warn", "300"]).status, 2);
+});
+
+test("cipolice explain and check --explain say which mapping, policy and rule decided", () => {
+  const run = runCli(["explain", "--facts", LEGACY, ...NOW]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /Mapping #1 All images \(registry \*, repository \*, tag \*\) selected policies "Default security policy" \(default-security\); allowlists default-allowlist\./,
+  );
+  assert.match(
+    run.stdout,
+    /rule runs-as-root dockerfile\/effective_user \(STOP\) fired on cbff271f45d32e78dcc1979dbca9c14d: User root found as effective user, which is explicity not allowed — counts as STOP/,
+  );
+  const both = runCli(["check", "--facts", LEGACY, ...NOW, "--explain"]);
+  assert.equal(both.status, 1);
+  assert.match(
+    both.stdout,
+    /FAIL final action STOP[\s\S]*Decision .* for docker\.io\/library\/legacy-app:latest/,
+  );
 });

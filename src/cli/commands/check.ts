@@ -1,20 +1,25 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
-import { REPORT_FORMAT_NAMES, REPORT_FORMATS } from "../../report/formats.js";
+import { REPORT_FORMAT_NAMES, REPORT_FORMATS, type ReportFormatter } from "../../report/formats.js";
 import { checkImage } from "../../service/check-image.js";
-import { gatherFacts } from "../../service/gather-facts.js";
 import { loadBundle, loadWhitelistBundle } from "../../service/load-bundle.js";
 import { EXIT } from "../exit-codes.js";
-import { GATHER_OPTIONS, gatherInput } from "../gather-options.js";
+import { collect, GATHER_OPTIONS, gatherInput, gatherWithProgress } from "../gather-options.js";
 import { outputTo, useColor } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
+import { reportTargets } from "../report-targets.js";
 import { DEFAULT_BUNDLE_PATH } from "../shipped-files.js";
 import { parseNow } from "./parse-now.js";
 
 /** `cipolice check`: evaluate an image's facts with a policy bundle; exit 0 pass, 1 policy failure, 2 cannot evaluate. */
-export function checkCommand(setExitCode: (code: number) => void) {
-  return new Command("check")
-    .description("Decide whether an image passes a policy (exit 0 pass, 1 policy failure, 2 cannot evaluate)")
+export function checkCommand(setExitCode: (code: number) => void, mode: "check" | "explain" = "check") {
+  const explainOnly = mode === "explain";
+  return new Command(mode)
+    .description(
+      explainOnly
+        ? "Say why an image gets its decision: mapping, policies, each rule and what suppressed it (exit 0, or 2 when it cannot evaluate)"
+        : "Decide whether an image passes a policy (exit 0 pass, 1 policy failure, 2 cannot evaluate)",
+    )
     .argument("[image]", "the image being checked (reports about another image give a warning)")
     .addOption(GATHER_OPTIONS[0])
     .addOption(GATHER_OPTIONS[1])
@@ -22,12 +27,29 @@ export function checkCommand(setExitCode: (code: number) => void) {
     .addOption(GATHER_OPTIONS[3])
     .option("--policy <file>", "policy bundle (JSON or YAML; Anchore v1_0 bundles load unchanged)")
     .option("--whitelist <file|json://…>", "a clair-cicd whitelist, used as the policy instead of --policy")
-    .addOption(new Option("--format <name>", "output format").choices(REPORT_FORMAT_NAMES).default("table"))
-    .option("--output <file>", "write the report to a file instead of standard output")
+    .addOption(
+      new Option("--format <name[=file]>", `output format, repeatable: ${REPORT_FORMAT_NAMES.join(", ")}`)
+        .argParser(collect)
+        .default([] as string[]),
+    )
+    .addOption(
+      new Option("--output <file>", "where the format of the same position goes (default: standard output)")
+        .argParser(collect)
+        .default([] as string[]),
+    )
+    .option(
+      "--explain",
+      "also say why: mapping, policies, rules, allowlist items and VEX statements behind each result",
+    )
     .addOption(
       new Option("--fail-on <action>", "exit 1 when the final action is this or worse")
         .choices(["stop", "warn"])
         .default("stop"),
+    )
+    .option(
+      "--exit-code-warn <code>",
+      "exit with this code when the final action is WARN (and --fail-on is stop)",
+      "0",
     )
     .option(
       "--namespace <name>",
@@ -52,12 +74,11 @@ export function checkCommand(setExitCode: (code: number) => void) {
     .action((image, opts) => {
       const maxBytes = parseByteSize(opts.maxInputSize);
       const now = parseNow(opts.now);
-      const out = outputTo(opts.output);
-      const format = REPORT_FORMATS[opts.format];
-      if (!format)
-        throw new CipError("CIP_USAGE", `Cannot use format ${opts.format}`, {
-          hint: `Choose one of ${REPORT_FORMAT_NAMES.join(", ")}.`,
-        });
+      const targets = reportTargets(
+        explainOnly && opts.format.length === 0 ? ["explain"] : opts.format,
+        opts.output,
+      );
+      const warnCode = parseExitCode(opts.exitCodeWarn);
       if (opts.facts === undefined && opts.report.length === 0) {
         throw new CipError("CIP_USAGE", `Cannot check ${image ?? "an image"}: no facts were given`, {
           hint: "Give the image's facts with --facts FILE or scanner reports with --report FILE.",
@@ -83,7 +104,7 @@ export function checkCommand(setExitCode: (code: number) => void) {
                 strict: opts.strict,
               },
             );
-      const { facts, notes } = gatherFacts(gatherInput(image, opts, maxBytes));
+      const { facts, notes } = gatherWithProgress(gatherInput(image, opts, maxBytes));
       const decision = checkImage(bundle, facts, {
         now,
         notes,
@@ -91,11 +112,36 @@ export function checkCommand(setExitCode: (code: number) => void) {
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
         ...(opts.environment !== undefined ? { environment: opts.environment } : {}),
       });
-      out.write(format(decision, { color: useColor(out), width: process.stdout.columns ?? 120 }));
+      for (const target of [...targets, ...(opts.explain && !explainOnly ? [{ format: "explain" }] : [])]) {
+        const out = outputTo(target.path);
+        const format = REPORT_FORMATS[target.format] as ReportFormatter;
+        out.write(
+          format(decision, {
+            color: useColor(out),
+            width: process.stdout.columns ?? 120,
+            bundle: bundle.bundle,
+          }),
+        );
+      }
       const failed =
         decision.finalAction === "stop" || (opts.failOn === "warn" && decision.finalAction === "warn");
-      setExitCode(failed ? EXIT.policyFailure : EXIT.pass);
+      if (explainOnly) setExitCode(EXIT.pass);
+      else setExitCode(failed ? EXIT.policyFailure : decision.finalAction === "warn" ? warnCode : EXIT.pass);
     });
+}
+
+function parseExitCode(text: string): number {
+  const code = Number(text);
+  if (!Number.isInteger(code) || code < 0 || code > 125) {
+    throw new CipError(
+      "CIP_USAGE",
+      `Cannot use --exit-code-warn ${JSON.stringify(text)}: expected a whole number from 0 to 125`,
+      {
+        hint: "Write for example --exit-code-warn 3, so a pipeline can tell WARN from PASS (0) and FAIL (1).",
+      },
+    );
+  }
+  return code;
 }
 
 function parseDays(text: string): number {

@@ -1,8 +1,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
-import { gatherFacts } from "../../service/gather-facts.js";
 import { EXIT } from "../exit-codes.js";
-import { GATHER_OPTIONS, gatherInput } from "../gather-options.js";
+import { GATHER_OPTIONS, gatherInput, gatherWithProgress } from "../gather-options.js";
 import { outputTo } from "../output.js";
 import { formatProblem } from "../print-error.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize } from "../read-input.js";
@@ -32,7 +31,7 @@ export function factsCommand(setExitCode: (code: number) => void) {
           },
         );
       }
-      const { facts, notes } = gatherFacts(gatherInput(image, opts, parseByteSize(opts.maxInputSize)));
+      const { facts, notes } = gatherWithProgress(gatherInput(image, opts, parseByteSize(opts.maxInputSize)));
       for (const note of notes) process.stderr.write(`${formatProblem(note)}\n`);
       outputTo(opts.output).write(`${JSON.stringify({ schemaVersion: "1", ...facts }, null, 2)}\n`);
       setExitCode(EXIT.pass);

@@ -71,7 +71,9 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
         });
       }
       const text = readFileSync(DEFAULT_BUNDLE_PATH, "utf8");
-      const body = file.endsWith(".json") ? `${JSON.stringify(parseYaml(text), null, 2)}\n` : text;
+      // The shipped file points editors at the schema by a path inside this repository: not valid beside the user's copy.
+      const yamlText = text.replace(/^# yaml-language-server: \$schema=.*\n/, "");
+      const body = file.endsWith(".json") ? `${JSON.stringify(parseYaml(yamlText), null, 2)}\n` : yamlText;
       try {
         writeFileSync(file, body);
       } catch (error) {

@@ -1,0 +1,20 @@
+# CIPolicE as a container image: `docker run --rm -v "$PWD:/work" -w /work cipolice check IMAGE --report trivy.json`.
+# Built from this repository; the build needs only the npm registry.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# --ignore-scripts: the build runs tsc itself; no install script is needed for the runtime dependencies.
+RUN npm ci --ignore-scripts && npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY policies ./policies
+USER node
+# The same Node flag as bin/cipolice.js's first line (a larger young generation for large reports).
+ENTRYPOINT ["node", "--max-semi-space-size=32", "/app/bin/cipolice.js"]
+CMD ["--help"]
