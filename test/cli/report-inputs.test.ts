@@ -219,3 +219,15 @@ test("a UTF-16 report with a byte-order mark is read", { skip: skipWithoutCorpus
   assert.equal(run.status, 0, run.stderr);
   assert.equal((JSON.parse(run.stdout) as ImageFacts).vulnerabilities?.length, utf8.vulnerabilities?.length);
 });
+
+test("reading many reports shows progress: plain lines when not on a terminal, none for a few", {
+  skip: skipWithoutCorpus(TRIVY),
+}, () => {
+  const five = Array.from({ length: 5 }, () => ["--report", corpusPath(TRIVY)]).flat();
+  const run = runCli(["facts", ...five], { env: { CI: "" } });
+  assert.equal(run.status, 0, run.stderr);
+  for (let i = 1; i <= 5; i++)
+    assert.match(run.stderr, new RegExp(`^cipolice: reading reports ${i}/5: `, "m"));
+  const one = runCli(["facts", "--report", corpusPath(TRIVY)]);
+  assert.doesNotMatch(one.stderr, /reading reports/);
+});
