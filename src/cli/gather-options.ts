@@ -1,5 +1,9 @@
 import { Option } from "@commander-js/extra-typings";
+import type { RegistryClientOptions } from "../image/registry/registry-client.js";
+import { CipError, type ImageFacts, type Platform } from "../model/index.js";
 import { type GatheredFacts, type GatherInput, gatherFacts } from "../service/gather-facts.js";
+import { parseImageArgument } from "../service/image-argument.js";
+import { readImageFacts } from "../service/read-image.js";
 import { progressOnStderr } from "./progress.js";
 import { expandReportPaths, readInputFile } from "./read-input.js";
 
@@ -18,20 +22,125 @@ export const GATHER_OPTIONS = [
   new Option("--vex <file>", "OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable)")
     .argParser(collect)
     .default([] as string[]),
+  new Option("--pull", "also read the image from its registry when --facts or --report are given"),
+  new Option(
+    "--platform <os/arch[/variant]>",
+    "the platform to read from a multi-platform image (default: this machine's)",
+  ),
+  new Option(
+    "--dockerfile <file>",
+    "the Dockerfile the image was built from (its instructions become actual, not guessed)",
+  ),
+  new Option("--insecure-registry <host>", "allow plain HTTP for this registry (loopback always is)")
+    .argParser(collect)
+    .default([] as string[]),
+  new Option(
+    "--creds <user:password>",
+    "registry credentials (or CIPOLICE_REGISTRY_USERNAME / CIPOLICE_REGISTRY_PASSWORD; else Docker's config.json)",
+  ),
+  new Option("--registry-timeout <seconds>", "give up on a registry request after this long").default("30"),
 ] as const;
+
+/** The gather options as commander parses them. */
+export interface GatherOptions {
+  facts?: string;
+  report: string[];
+  reportFormat?: string;
+  vex: string[];
+  pull?: boolean;
+  platform?: string;
+  dockerfile?: string;
+  insecureRegistry: string[];
+  creds?: string;
+  registryTimeout: string;
+}
+
+/**
+ * Reads the image itself when the command should: an OCI layout or docker-archive always; a registry
+ * reference when nothing else describes the image, or with --pull. Undefined when the image is only named.
+ */
+export async function imageFactsFor(
+  image: string | undefined,
+  opts: GatherOptions,
+  maxBytes: number,
+): Promise<ImageFacts | undefined> {
+  if (image === undefined) return undefined;
+  const argument = parseImageArgument(image);
+  const described = opts.facts !== undefined || opts.report.length > 0;
+  if (argument.kind === "registry" && described && !opts.pull) return undefined;
+  return readImageFacts(argument, {
+    ...(opts.platform !== undefined ? { platform: parsePlatformOption(opts.platform) } : {}),
+    ...(opts.dockerfile !== undefined
+      ? { dockerfile: readInputFile(opts.dockerfile, "Dockerfile", maxBytes) }
+      : {}),
+    registry: {
+      insecureRegistries: opts.insecureRegistry,
+      timeoutMs: parseSeconds(opts.registryTimeout) * 1000,
+      ...registryCredentials(opts.creds),
+    },
+  });
+}
+
+function registryCredentials(creds: string | undefined): Pick<RegistryClientOptions, "credentials"> {
+  const text =
+    creds ??
+    (process.env.CIPOLICE_REGISTRY_USERNAME !== undefined
+      ? `${process.env.CIPOLICE_REGISTRY_USERNAME}:${process.env.CIPOLICE_REGISTRY_PASSWORD ?? ""}`
+      : undefined);
+  if (text === undefined) return {};
+  const colon = text.indexOf(":");
+  if (colon <= 0) {
+    throw new CipError("CIP_USAGE", "Cannot use the registry credentials: expected user:password", {
+      hint: "Write --creds user:password, or set CIPOLICE_REGISTRY_USERNAME and CIPOLICE_REGISTRY_PASSWORD.",
+    });
+  }
+  return { credentials: { username: text.slice(0, colon), password: text.slice(colon + 1) } };
+}
+
+function parsePlatformOption(text: string): Platform {
+  const [os, architecture, variant] = text.split("/");
+  if (!os || !architecture) {
+    throw new CipError(
+      "CIP_USAGE",
+      `Cannot use --platform ${JSON.stringify(text)}: expected os/arch[/variant]`,
+      {
+        hint: "Write for example --platform linux/arm64/v8.",
+      },
+    );
+  }
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+function parseSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!(seconds > 0 && seconds <= 3600)) {
+    throw new CipError(
+      "CIP_USAGE",
+      `Cannot use --registry-timeout ${JSON.stringify(text)}: expected seconds from 1 to 3600`,
+      {
+        hint: "Write for example --registry-timeout 60.",
+      },
+    );
+  }
+  return seconds;
+}
 
 /** Reads the files the gather options name into the service's input. */
 export function gatherInput(
   image: string | undefined,
   opts: { facts?: string; report: string[]; reportFormat?: string; vex: string[] },
   maxBytes: number,
+  imageFacts?: ImageFacts,
 ): GatherInput {
   const read = (path: string, what: string) => ({
     text: readInputFile(path, what, maxBytes),
     source: path === "-" ? "standard input" : path,
   });
   return {
-    ...(image !== undefined ? { image } : {}),
+    ...(image !== undefined && !image.startsWith("oci:") && !image.startsWith("docker-archive:")
+      ? { image: image.replace(/^docker:\/\//, "") }
+      : {}),
+    ...(imageFacts ? { imageFacts } : {}),
     ...(opts.facts !== undefined ? { facts: read(opts.facts, "facts") } : {}),
     reports: expandReportPaths(opts.report).map((p) => read(p, "report")),
     ...(opts.reportFormat !== undefined ? { reportFormat: opts.reportFormat } : {}),

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   CIP_BUNDLE_VERSION: "A policy bundle has an unsupported version",
   CIP_FACTS_INVALID: "An image facts document does not validate",
   CIP_IMAGE_REF_INVALID: "An image reference cannot be parsed",
+  CIP_IMAGE_INVALID: "An image manifest, index or config is not valid or not supported",
   CIP_REPORT_UNSUPPORTED: "A scanner report format is not supported",
   CIP_REPORT_INVALID: "A scanner report of a known format does not follow it",
   CIP_TRIGGER_ERROR: "A trigger failed while evaluating",
@@ -22,6 +23,7 @@ export const ERROR_CODES = {
   CIP_REPORT_NOTE: "A report holds findings the facts do not model",
   CIP_NO_MAPPING: "No mapping of the bundle selects the image",
   CIP_OUTPUT_WRITE: "An output could not be written",
+  CIP_REGISTRY: "A container registry could not be reached or refused a request",
   CIP_INTERNAL: "An unexpected internal error",
 } as const;
 

@@ -18,6 +18,8 @@ export interface GatherInput {
   /** The image being checked, as the user named it (`ghcr.io/org/app:1.2`); else taken from the inputs. */
   image?: string;
   facts?: InputText;
+  /** Facts read from the image itself (registry, OCI layout, docker-archive). */
+  imageFacts?: ImageFacts;
   reports: InputText[];
   /** Format id for every report (`--report-format`); detected per file when absent. */
   reportFormat?: string;
@@ -38,7 +40,10 @@ export interface GatheredFacts {
  */
 export function gatherFacts(input: GatherInput): GatheredFacts {
   const notes: Problem[] = [];
-  const base = input.facts ? loadFactsDocument(input.facts) : undefined;
+  const fromFile = input.facts ? loadFactsDocument(input.facts) : undefined;
+  // Facts read from the image come first; a facts file given too adds to them and wins where both speak.
+  const base =
+    input.imageFacts && fromFile ? { ...input.imageFacts, ...fromFile } : (fromFile ?? input.imageFacts);
   const reports = input.reports.map((r, i) => {
     input.onReport?.(i, input.reports.length, r.source);
     return { source: r.source, report: readReport(r.text, r.source, input.reportFormat) };

@@ -4,7 +4,13 @@ import { REPORT_FORMAT_NAMES, REPORT_FORMATS, type ReportFormatter } from "../..
 import { checkImage } from "../../service/check-image.js";
 import { loadBundle, loadWhitelistBundle } from "../../service/load-bundle.js";
 import { EXIT } from "../exit-codes.js";
-import { collect, GATHER_OPTIONS, gatherInput, gatherWithProgress } from "../gather-options.js";
+import {
+  collect,
+  GATHER_OPTIONS,
+  gatherInput,
+  gatherWithProgress,
+  imageFactsFor,
+} from "../gather-options.js";
 import { outputTo, useColor } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
 import { reportTargets } from "../report-targets.js";
@@ -25,6 +31,12 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
     .addOption(GATHER_OPTIONS[1])
     .addOption(GATHER_OPTIONS[2])
     .addOption(GATHER_OPTIONS[3])
+    .addOption(GATHER_OPTIONS[4])
+    .addOption(GATHER_OPTIONS[5])
+    .addOption(GATHER_OPTIONS[6])
+    .addOption(GATHER_OPTIONS[7])
+    .addOption(GATHER_OPTIONS[8])
+    .addOption(GATHER_OPTIONS[9])
     .option("--policy <file>", "policy bundle (JSON or YAML; Anchore v1_0 bundles load unchanged)")
     .option("--whitelist <file|json://…>", "a clair-cicd whitelist, used as the policy instead of --policy")
     .addOption(
@@ -71,7 +83,7 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       "refuse input files larger than this",
       String(DEFAULT_MAX_INPUT_BYTES),
     )
-    .action((image, opts) => {
+    .action(async (image, opts) => {
       const maxBytes = parseByteSize(opts.maxInputSize);
       const now = parseNow(opts.now);
       const targets = reportTargets(
@@ -79,9 +91,9 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
         opts.output,
       );
       const warnCode = parseExitCode(opts.exitCodeWarn);
-      if (opts.facts === undefined && opts.report.length === 0) {
-        throw new CipError("CIP_USAGE", `Cannot check ${image ?? "an image"}: no facts were given`, {
-          hint: "Give the image's facts with --facts FILE or scanner reports with --report FILE.",
+      if (opts.facts === undefined && opts.report.length === 0 && image === undefined) {
+        throw new CipError("CIP_USAGE", "Cannot check an image: no image, facts or report was given", {
+          hint: "Name the image (a registry reference, oci:DIR or docker-archive:FILE), or give --facts FILE or --report FILE.",
         });
       }
       if (opts.policy !== undefined && opts.whitelist !== undefined) {
@@ -104,7 +116,9 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
                 strict: opts.strict,
               },
             );
-      const { facts, notes } = gatherWithProgress(gatherInput(image, opts, maxBytes));
+      const { facts, notes } = gatherWithProgress(
+        gatherInput(image, opts, maxBytes, await imageFactsFor(image, opts, maxBytes)),
+      );
       const decision = checkImage(bundle, facts, {
         now,
         notes,

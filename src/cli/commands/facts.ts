@@ -1,7 +1,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
 import { EXIT } from "../exit-codes.js";
-import { GATHER_OPTIONS, gatherInput, gatherWithProgress } from "../gather-options.js";
+import { GATHER_OPTIONS, gatherInput, gatherWithProgress, imageFactsFor } from "../gather-options.js";
 import { outputTo } from "../output.js";
 import { formatProblem } from "../print-error.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize } from "../read-input.js";
@@ -15,14 +15,20 @@ export function factsCommand(setExitCode: (code: number) => void) {
     .addOption(GATHER_OPTIONS[1])
     .addOption(GATHER_OPTIONS[2])
     .addOption(GATHER_OPTIONS[3])
+    .addOption(GATHER_OPTIONS[4])
+    .addOption(GATHER_OPTIONS[5])
+    .addOption(GATHER_OPTIONS[6])
+    .addOption(GATHER_OPTIONS[7])
+    .addOption(GATHER_OPTIONS[8])
+    .addOption(GATHER_OPTIONS[9])
     .option("--output <file>", "write the facts to a file instead of standard output")
     .option(
       "--max-input-size <bytes>",
       "refuse input files larger than this",
       String(DEFAULT_MAX_INPUT_BYTES),
     )
-    .action((image, opts) => {
-      if (opts.facts === undefined && opts.report.length === 0) {
+    .action(async (image, opts) => {
+      if (opts.facts === undefined && opts.report.length === 0 && image === undefined) {
         throw new CipError(
           "CIP_USAGE",
           `Cannot print facts about ${image ?? "an image"}: no input was given`,
@@ -31,7 +37,14 @@ export function factsCommand(setExitCode: (code: number) => void) {
           },
         );
       }
-      const { facts, notes } = gatherWithProgress(gatherInput(image, opts, parseByteSize(opts.maxInputSize)));
+      const { facts, notes } = gatherWithProgress(
+        gatherInput(
+          image,
+          opts,
+          parseByteSize(opts.maxInputSize),
+          await imageFactsFor(image, opts, parseByteSize(opts.maxInputSize)),
+        ),
+      );
       for (const note of notes) process.stderr.write(`${formatProblem(note)}\n`);
       outputTo(opts.output).write(`${JSON.stringify({ schemaVersion: "1", ...facts }, null, 2)}\n`);
       setExitCode(EXIT.pass);

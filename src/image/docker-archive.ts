@@ -1,0 +1,465 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { posix, resolve } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { Parser, type ReadEntry } from "tar";
+import { CipError, type ImageRef } from "../model/index.js";
+import { parseImageReference } from "./image-reference.js";
+import {
+  DEFAULT_MAX_JSON_BYTES,
+  indexDescriptors,
+  manifestKind,
+  manifestLayers,
+  normalizeName,
+  parseBlobDigest,
+  parseJson,
+  refFromFileName,
+} from "./oci-layout.js";
+import type { LayerDescriptor, ResolvedImage } from "./resolved-image.js";
+
+/** Options of {@link readDockerArchive}. */
+export interface DockerArchiveOptions {
+  /** A RepoTag of manifest.json (`name:tag`, compared as references), or `@N` for the N-th image. */
+  tag?: string;
+  /** Largest JSON entry (manifest.json, index.json, configs, manifests) kept in memory; default 8 MiB. */
+  maxEntryBytes?: number;
+}
+
+/** Media type of the Docker schema 2 manifest synthesized for archives that carry none (Docker ≤24). */
+export const DOCKER_MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
+const DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar";
+const DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+/** Entries that must be JSON and small: over the limit they are refused, not skipped. */
+const KNOWN_JSON = new Set(["manifest.json", "index.json", "oci-layout", "repositories"]);
+const MAX_LINK_HOPS = 16;
+
+/** What the scan keeps of one tar entry: sizes and digests always, content only for small JSON. */
+interface Entry {
+  path: string;
+  kind: "file" | "link";
+  size: number;
+  sha256?: string;
+  gzip?: boolean;
+  content?: Buffer;
+  /** For links: the target path inside the archive. */
+  target?: string;
+}
+
+interface SaveManifestItem {
+  Config: string;
+  RepoTags: string[] | null;
+  Layers: string[];
+}
+
+/**
+ * Reads one image from a `docker save` tarball (gzip-compressed or not), Docker ≤24 layout
+ * (manifest.json, <id>.json configs, <id>/layer.tar) or Docker 25+ (an OCI layout plus manifest.json).
+ * The tar is streamed, never extracted: only small JSON entries are kept, and each layer's size and
+ * sha256 (for uncompressed ≤24 layers, the diff id). The image is chosen by tag when there are several.
+ * Docker ≤24 archives carry no manifest: a schema 2 manifest of the archived config and layers is made,
+ * without a manifest digest. The ref is the chosen RepoTag, else the one of {@link refFromFileName}.
+ */
+export async function readDockerArchive(
+  file: string,
+  options: DockerArchiveOptions = {},
+): Promise<ResolvedImage> {
+  const path = resolve(file);
+  const maxBytes = options.maxEntryBytes ?? DEFAULT_MAX_JSON_BYTES;
+  const entries = await scanArchive(path, maxBytes);
+  const items = readSaveManifest(entries, path, maxBytes);
+  const { item, index, matchedTag } = selectItem(items, options.tag, path);
+
+  const configEntry = followLinks(entries, item.Config, `manifest.json[${index}].Config`, path);
+  const configData = jsonContent(configEntry, "config", path, maxBytes);
+  checkNamedDigest(configEntry, path);
+  const config = parseJson(configData, `config ${item.Config}`, path);
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    throw invalid(`Cannot read docker archive: config ${item.Config} is not a JSON object (${path})`);
+  }
+  const configDigest = `sha256:${configEntry.sha256}`;
+
+  const layers: LayerDescriptor[] = item.Layers.map((layerPath, i) => {
+    const entry = followLinks(entries, layerPath, `manifest.json[${index}].Layers[${i}]`, path);
+    checkNamedDigest(entry, path);
+    return {
+      digest: `sha256:${entry.sha256}`,
+      size: entry.size,
+      mediaType: entry.gzip ? DOCKER_LAYER_GZIP : DOCKER_LAYER_TAR,
+    };
+  });
+
+  const ref = archiveRef(item, matchedTag, path);
+  const oci = findOciManifest(entries, configDigest, path);
+  if (oci) {
+    return {
+      ref,
+      source: "docker-archive",
+      location: path,
+      manifestDigest: oci.digest,
+      manifestMediaType:
+        typeof oci.manifest.mediaType === "string" ? oci.manifest.mediaType : DOCKER_MANIFEST_V2,
+      manifest: oci.manifest,
+      config,
+      configDigest,
+      layers: manifestLayers(oci.manifest, oci.digest, path),
+    };
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: DOCKER_MANIFEST_V2,
+    config: { mediaType: DOCKER_CONFIG, size: configEntry.size, digest: configDigest },
+    layers: layers.map((l) => ({ mediaType: l.mediaType, size: l.size, digest: l.digest })),
+  };
+  return {
+    ref,
+    source: "docker-archive",
+    location: path,
+    manifestMediaType: DOCKER_MANIFEST_V2,
+    manifest,
+    config,
+    configDigest,
+    layers,
+  };
+}
+
+/** Streams the tar once, recording every entry; refuses unsafe paths and oversized known JSON files. */
+async function scanArchive(path: string, maxBytes: number): Promise<Map<string, Entry>> {
+  const gzip = await startsWithGzipMagic(path);
+  const entries = new Map<string, Entry>();
+  let failure: CipError | undefined;
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      if (failure) {
+        entry.resume();
+        return;
+      }
+      try {
+        recordEntry(entry, entries, path, maxBytes);
+      } catch (error) {
+        failure =
+          error instanceof CipError
+            ? error
+            : invalid(`Cannot read docker archive: ${String(error)} (${path})`);
+        entry.resume();
+        parser.abort(failure);
+      }
+    },
+  });
+  const source: Readable = createReadStream(path);
+  try {
+    if (gzip) await pipeline(source, createGunzip(), parser);
+    else await pipeline(source, parser);
+  } catch (error) {
+    if (failure) throw failure;
+    if (error instanceof CipError) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
+      throw new CipError(
+        "CIP_FILE_READ",
+        `Cannot read docker archive: ${(error as Error).message} (${path})`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw invalid(
+      `Cannot read docker archive: it is not a valid ${gzip ? "gzip-compressed " : ""}tar file: ${(error as Error).message} (${path})`,
+      { hint: "Write it with `docker save IMAGE -o FILE` (optionally gzip-compressed)." },
+    );
+  }
+  if (failure) throw failure;
+  return entries;
+}
+
+async function startsWithGzipMagic(path: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(path, "r");
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } catch (error) {
+    throw new CipError("CIP_FILE_READ", `Cannot read docker archive: ${(error as Error).message} (${path})`, {
+      hint: "Give the path of a tarball written by `docker save`.",
+      cause: error,
+    });
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** The archive-relative path of an entry, refusing absolute paths and `..` components. */
+function safeEntryPath(raw: string, archive: string): string {
+  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw) || raw.startsWith("\\")) {
+    throw invalid(
+      `Cannot read docker archive: entry ${JSON.stringify(raw)} has an absolute path (${archive})`,
+      {
+        hint: "docker save never writes such entries; the archive may be hostile. Do not use it.",
+      },
+    );
+  }
+  const parts = raw.split(/[/\\]/);
+  if (parts.includes("..")) {
+    throw invalid(
+      `Cannot read docker archive: entry ${JSON.stringify(raw)} climbs out with ".." (${archive})`,
+      {
+        hint: "docker save never writes such entries; the archive may be hostile. Do not use it.",
+      },
+    );
+  }
+  return posix.normalize(parts.filter((p) => p !== "" && p !== ".").join("/"));
+}
+
+function recordEntry(entry: ReadEntry, entries: Map<string, Entry>, archive: string, maxBytes: number): void {
+  const path = safeEntryPath(entry.path, archive);
+  if (entry.type === "SymbolicLink" || entry.type === "Link") {
+    const link = entry.linkpath ?? "";
+    // Symlink targets are relative to the link's folder; hard link targets to the archive root.
+    const joined =
+      entry.type === "SymbolicLink" && !link.startsWith("/") ? posix.join(posix.dirname(path), link) : link;
+    const target = posix.normalize(joined);
+    if (link.startsWith("/") || target === ".." || target.startsWith("../")) {
+      throw invalid(
+        `Cannot read docker archive: link ${JSON.stringify(entry.path)} points outside the archive, to ${JSON.stringify(link)} (${archive})`,
+        { hint: "docker save never writes such links; the archive may be hostile. Do not use it." },
+      );
+    }
+    entries.set(path, { path, kind: "link", size: 0, target });
+    entry.resume();
+    return;
+  }
+  if (entry.type !== "File" && entry.type !== "OldFile" && entry.type !== "ContiguousFile") {
+    entry.resume();
+    return;
+  }
+  const size = entry.size ?? 0;
+  const known = KNOWN_JSON.has(path);
+  if (known && size > maxBytes) {
+    throw new CipError(
+      "CIP_INPUT_TOO_LARGE",
+      `Cannot read docker archive: ${path} has ${size} bytes, more than the ${maxBytes} allowed (${archive})`,
+      { hint: "Raise the entry limit only for an archive you trust." },
+    );
+  }
+  const record: Entry = { path, kind: "file", size };
+  entries.set(path, record);
+  const hash = createHash("sha256");
+  const chunks: Buffer[] = [];
+  let first = true;
+  let keep = size <= maxBytes;
+  entry.on("data", (chunk: Buffer) => {
+    if (first) {
+      first = false;
+      record.gzip = chunk[0] === 0x1f && chunk[1] === 0x8b;
+      // Only JSON is kept: known names, and entries starting like a JSON document (configs, manifests).
+      const lead = chunk.toString("latin1", 0, Math.min(chunk.length, 64)).trimStart()[0];
+      keep = keep && (known || lead === "{" || lead === "[");
+    }
+    hash.update(chunk);
+    if (keep) chunks.push(chunk);
+  });
+  entry.on("end", () => {
+    record.sha256 = hash.digest("hex");
+    if (keep) record.content = Buffer.concat(chunks);
+    if (size === 0) record.content = Buffer.alloc(0);
+  });
+}
+
+function readSaveManifest(
+  entries: Map<string, Entry>,
+  archive: string,
+  maxBytes: number,
+): SaveManifestItem[] {
+  const entry = entries.get("manifest.json");
+  if (!entry) {
+    const legacy = entries.has("repositories");
+    throw invalid(`Cannot read docker archive: it has no manifest.json (${archive})`, {
+      hint: legacy
+        ? "Only a legacy `repositories` file is there (Docker before 1.10); save the image again with a current `docker save`."
+        : "Give a tarball written by `docker save IMAGE -o FILE`.",
+    });
+  }
+  const doc = parseJson(jsonContent(entry, "manifest.json", archive, maxBytes), "manifest.json", archive);
+  if (!Array.isArray(doc) || doc.length === 0) {
+    throw invalid(
+      `Cannot read docker archive: manifest.json is ${doc === null ? "null" : Array.isArray(doc) ? "an empty list" : "not a list"} where a list of images was expected (${archive})`,
+      { hint: "Save the image again with `docker save IMAGE -o FILE`." },
+    );
+  }
+  return doc.map((raw, i) => {
+    const item = raw as Partial<SaveManifestItem> | null;
+    const where = `manifest.json[${i}]`;
+    if (item === null || typeof item !== "object" || typeof item.Config !== "string") {
+      throw invalid(`Cannot read docker archive: ${where} has no Config path (${archive})`);
+    }
+    if (!Array.isArray(item.Layers) || !item.Layers.every((l) => typeof l === "string")) {
+      throw invalid(`Cannot read docker archive: ${where} has no Layers list of paths (${archive})`);
+    }
+    const tags = item.RepoTags ?? null;
+    if (tags !== null && !(Array.isArray(tags) && tags.every((t) => typeof t === "string"))) {
+      throw invalid(`Cannot read docker archive: ${where}.RepoTags is not a list of tags (${archive})`);
+    }
+    return { Config: item.Config, Layers: item.Layers, RepoTags: tags };
+  });
+}
+
+function selectItem(
+  items: SaveManifestItem[],
+  tag: string | undefined,
+  archive: string,
+): { item: SaveManifestItem; index: number; matchedTag?: string } {
+  const listed = items
+    .map((item, i) =>
+      item.RepoTags && item.RepoTags.length > 0 ? item.RepoTags.join(", ") : `@${i} (untagged)`,
+    )
+    .join("; ");
+  if (tag === undefined) {
+    if (items.length === 1) return { item: items[0] as SaveManifestItem, index: 0 };
+    throw new CipError(
+      "CIP_USAGE",
+      `Cannot choose an image in docker archive: it holds ${items.length} images; tags: ${listed} (${archive})`,
+      { hint: `Name one, as docker-archive:${archive}:TAG (or :@N for the N-th image).` },
+    );
+  }
+  const position = /^@(\d+)$/.exec(tag);
+  if (position) {
+    const index = Number(position[1]);
+    const item = items[index];
+    if (item) return { item, index };
+  } else {
+    const wanted = normalizeName(tag);
+    for (const [index, item] of items.entries()) {
+      const matchedTag = (item.RepoTags ?? []).find((t) => t === tag || normalizeName(t) === wanted);
+      if (matchedTag !== undefined) return { item, index, matchedTag };
+    }
+  }
+  throw new CipError(
+    "CIP_USAGE",
+    `Cannot choose an image in docker archive: no image is tagged ${JSON.stringify(tag)}; tags: ${listed} (${archive})`,
+    { hint: "Use one of the listed tags, or @N for the N-th image." },
+  );
+}
+
+function followLinks(entries: Map<string, Entry>, rawPath: string, what: string, archive: string): Entry {
+  let path = safeEntryPath(rawPath, archive);
+  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    const entry = entries.get(path);
+    if (!entry) {
+      throw invalid(
+        `Cannot read docker archive: ${what} names ${JSON.stringify(rawPath)}, which is not in the archive (${archive})`,
+        {
+          hint: "The archive is incomplete; save the image again.",
+        },
+      );
+    }
+    if (entry.kind === "file") return entry;
+    path = entry.target as string;
+  }
+  throw invalid(
+    `Cannot read docker archive: ${what} goes through more than ${MAX_LINK_HOPS} links (${archive})`,
+  );
+}
+
+function jsonContent(entry: Entry, what: string, archive: string, maxBytes: number): Buffer {
+  if (entry.content) return entry.content;
+  if (entry.size > maxBytes) {
+    throw new CipError(
+      "CIP_INPUT_TOO_LARGE",
+      `Cannot read docker archive: ${what} ${entry.path} has ${entry.size} bytes, more than the ${maxBytes} allowed (${archive})`,
+      { hint: "Raise the entry limit only for an archive you trust." },
+    );
+  }
+  throw invalid(`Cannot read docker archive: ${what} ${entry.path} is not JSON (${archive})`);
+}
+
+/** Checks entries named by their digest (`blobs/sha256/<hex>`, `<hex>.json` image ids) against their content. */
+function checkNamedDigest(entry: Entry, archive: string): void {
+  const blob = /^blobs\/([^/]+)\/([^/]+)$/.exec(entry.path);
+  const id = /^([0-9a-f]{64})\.json$/.exec(entry.path);
+  let expected: string | undefined;
+  if (blob) {
+    const { algorithm, hex } = parseBlobDigest(`${blob[1]}:${blob[2]}`, archive);
+    if (algorithm !== "sha256") return;
+    expected = hex;
+  } else if (id) {
+    expected = id[1];
+  }
+  if (expected !== undefined && expected !== entry.sha256) {
+    throw invalid(
+      `Cannot read docker archive: entry ${entry.path} hashes to sha256:${entry.sha256}, not the digest its name gives (${archive})`,
+      { hint: "The archive is damaged or was altered; save the image again." },
+    );
+  }
+}
+
+/** In a Docker 25+ archive, the OCI manifest (a JSON blob) of the chosen config, if the archive has it. */
+function findOciManifest(
+  entries: Map<string, Entry>,
+  configDigest: string,
+  archive: string,
+): { digest: string; manifest: Record<string, unknown> } | undefined {
+  if (!entries.has("index.json")) return undefined;
+  // Prefer manifests index.json points at (directly or through nested indexes), then any blob.
+  const referenced: string[] = [];
+  const queue: unknown[] = [];
+  const index = entries.get("index.json")?.content;
+  if (index) queue.push(parseJson(index, "index.json", archive));
+  for (let guard = 0; queue.length > 0 && guard < 64; guard++) {
+    const doc = queue.shift();
+    for (const d of indexDescriptors(doc, "index.json", archive)) {
+      const blob = blobEntry(entries, d.digest, archive);
+      if (!blob?.content) continue;
+      const parsed = parseJson(blob.content, `blob ${d.digest}`, archive);
+      if (manifestKind(parsed, d.mediaType, `blob ${d.digest}`, archive) === "index") queue.push(parsed);
+      else referenced.push(d.digest);
+    }
+  }
+  const candidates = [
+    ...referenced,
+    ...[...entries.keys()]
+      .filter((p) => /^blobs\/sha256\/[0-9a-f]{64}$/.test(p))
+      .map((p) => `sha256:${p.slice(13)}`),
+  ];
+  for (const digest of candidates) {
+    const blob = blobEntry(entries, digest, archive);
+    if (!blob?.content || blob.sha256 !== digest.slice(7)) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(blob.content.toString("utf8"));
+    } catch {
+      continue;
+    }
+    const config = (doc as { config?: { digest?: unknown } } | null)?.config;
+    if (config?.digest === configDigest && Array.isArray((doc as { layers?: unknown }).layers)) {
+      return { digest, manifest: doc as Record<string, unknown> };
+    }
+  }
+  return undefined;
+}
+
+function blobEntry(entries: Map<string, Entry>, digest: string, archive: string): Entry | undefined {
+  const { algorithm, hex } = parseBlobDigest(digest, archive);
+  const entry = entries.get(`blobs/${algorithm}/${hex}`);
+  return entry?.kind === "file" ? entry : undefined;
+}
+
+function archiveRef(item: SaveManifestItem, matchedTag: string | undefined, archive: string): ImageRef {
+  const tag = matchedTag ?? item.RepoTags?.[0];
+  if (tag !== undefined) {
+    try {
+      return parseImageReference(tag);
+    } catch {
+      // an unparsable RepoTag: fall back to the file name
+    }
+  }
+  return refFromFileName(archive);
+}
+
+function invalid(message: string, options: { hint?: string } = {}): CipError {
+  return new CipError("CIP_IMAGE_INVALID", message, options);
+}

@@ -1,0 +1,42 @@
+import { factsFromImage } from "../image/config-facts.js";
+import { readDockerArchive } from "../image/docker-archive.js";
+import { parseImageReference } from "../image/image-reference.js";
+import { readOciLayout } from "../image/oci-layout.js";
+import { RegistryClient, type RegistryClientOptions } from "../image/registry/registry-client.js";
+import type { ResolvedImage } from "../image/resolved-image.js";
+import type { ImageFacts, Platform } from "../model/index.js";
+import type { ImageArgument } from "./image-argument.js";
+
+/** How to read an image: which platform of an index, a Dockerfile to use as actual, registry settings. */
+export interface ReadImageOptions {
+  platform?: Platform;
+  /** Text of the Dockerfile the image was built from; without it the Dockerfile is guessed from the history. */
+  dockerfile?: string;
+  registry?: RegistryClientOptions;
+}
+
+/** Reads one image from its source (registry, OCI layout, docker-archive) and returns its facts. */
+export async function readImageFacts(
+  argument: ImageArgument,
+  options: ReadImageOptions = {},
+): Promise<ImageFacts> {
+  const image = await resolve(argument, options);
+  return factsFromImage(image, options.dockerfile !== undefined ? { dockerfile: options.dockerfile } : {});
+}
+
+function resolve(argument: ImageArgument, options: ReadImageOptions): Promise<ResolvedImage> {
+  switch (argument.kind) {
+    case "oci-layout":
+      return readOciLayout(argument.path, {
+        ...(argument.tag !== undefined ? { tag: argument.tag } : {}),
+        ...(options.platform ? { platform: options.platform } : {}),
+      });
+    case "docker-archive":
+      return readDockerArchive(argument.path, argument.tag !== undefined ? { tag: argument.tag } : {});
+    case "registry":
+      return new RegistryClient({
+        ...options.registry,
+        ...(options.platform ? { platform: options.platform } : {}),
+      }).resolveImage(parseImageReference(argument.reference));
+  }
+}
