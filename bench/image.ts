@@ -14,11 +14,18 @@ if (missing) {
   console.log(`skipped image benchmark: ${missing}`);
   process.exit(0);
 }
-const { readImageFacts } = (await import(pathToFileURL(join(root, "dist/service/read-image.js")).href)) as typeof import("../src/service/read-image.js");
+const { readImageFacts } = (await import(
+  pathToFileURL(join(root, "dist/service/read-image.js")).href
+)) as typeof import("../src/service/read-image.js");
 
 const registry = await startRegistry("anonymous");
 try {
-  const image = await buildImage({ user: "1000", env: ["A=1"], labels: { a: "b" }, files: { "etc/app.conf": "x=1\n" } });
+  const image = await buildImage({
+    user: "1000",
+    env: ["A=1"],
+    labels: { a: "b" },
+    files: { "etc/app.conf": "x=1\n" },
+  });
   await pushImage(image, registry, "bench/app:1");
   await image.remove();
   const ref = `${registry.host}/bench/app:1`;
@@ -33,11 +40,22 @@ try {
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
   const skopeo = () => {
-    const run = spawnSync("skopeo", ["inspect", "--config", "--tls-verify=false", "--no-creds", `docker://${ref}`]);
+    const run = spawnSync("skopeo", [
+      "inspect",
+      "--config",
+      "--tls-verify=false",
+      "--no-creds",
+      `docker://${ref}`,
+    ]);
     if (run.status !== 0) throw new Error(String(run.stderr));
   };
   const cli = () => {
-    const run = spawnSync(process.execPath, ["--max-semi-space-size=32", join(root, "bin/cipolice.js"), "facts", ref]);
+    const run = spawnSync(process.execPath, [
+      "--max-semi-space-size=32",
+      join(root, "bin/cipolice.js"),
+      "facts",
+      ref,
+    ]);
     if (run.status !== 0) throw new Error(String(run.stderr));
   };
   const median = (t: number[]) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)] as number;
@@ -51,8 +69,12 @@ try {
   }
   const s = median(skopeoMs);
   console.log(`skopeo inspect --config (fresh process):  ${s.toFixed(1)} ms`);
-  console.log(`cipolice facts (fresh process):           ${median(cliMs).toFixed(1)} ms   ratio ${(median(cliMs) / s).toFixed(2)}x`);
-  console.log(`readImageFacts (library, in this process): ${median(libMs).toFixed(1)} ms   ratio ${(median(libMs) / s).toFixed(2)}x (target <= 1.0)`);
+  console.log(
+    `cipolice facts (fresh process):           ${median(cliMs).toFixed(1)} ms   ratio ${(median(cliMs) / s).toFixed(2)}x`,
+  );
+  console.log(
+    `readImageFacts (library, in this process): ${median(libMs).toFixed(1)} ms   ratio ${(median(libMs) / s).toFixed(2)}x (target <= 1.0)`,
+  );
 } finally {
   await registry.stop();
 }
