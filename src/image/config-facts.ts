@@ -1,5 +1,6 @@
 import {
   CipError,
+  DOCKERFILE_DIRECTIVES,
   type Dockerfile,
   type DockerfileInstruction,
   type ImageConfig,
@@ -11,27 +12,8 @@ import { parseDockerfileText } from "./dockerfile-text.js";
 import { MEDIA_TYPES } from "./manifest.js";
 import type { ResolvedImage } from "./resolved-image.js";
 
-/** Dockerfile instructions a history `created_by` can start with (Dockerfile reference). */
-const DIRECTIVES: ReadonlySet<string> = new Set([
-  "ADD",
-  "ARG",
-  "CMD",
-  "COPY",
-  "ENTRYPOINT",
-  "ENV",
-  "EXPOSE",
-  "FROM",
-  "HEALTHCHECK",
-  "LABEL",
-  "MAINTAINER",
-  "ONBUILD",
-  "RUN",
-  "SHELL",
-  "STOPSIGNAL",
-  "USER",
-  "VOLUME",
-  "WORKDIR",
-]);
+// A history `created_by` starts with one of these when it records a Dockerfile step.
+const DIRECTIVES: ReadonlySet<string> = new Set(DOCKERFILE_DIRECTIVES);
 const SHELL_PREFIXES = ["/bin/sh -c ", "cmd /S /C "];
 const NOP = "#(nop) ";
 const BUILDKIT_SUFFIX = / # buildkit$/;

@@ -50,6 +50,28 @@ export interface DockerfileInstruction {
   line?: number;
 }
 
+/** Every Dockerfile instruction, in the order anchore-engine lists them. */
+export const DOCKERFILE_DIRECTIVES: readonly string[] = [
+  "ADD",
+  "ARG",
+  "COPY",
+  "CMD",
+  "ENTRYPOINT",
+  "ENV",
+  "EXPOSE",
+  "FROM",
+  "HEALTHCHECK",
+  "LABEL",
+  "MAINTAINER",
+  "ONBUILD",
+  "USER",
+  "RUN",
+  "SHELL",
+  "STOPSIGNAL",
+  "VOLUME",
+  "WORKDIR",
+];
+
 /** The Dockerfile of an image, given by the user (`actual`) or rebuilt from the history (`guessed`). */
 export interface Dockerfile {
   mode: DockerfileMode;

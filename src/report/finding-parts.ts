@@ -49,6 +49,14 @@ export function vulnerabilityHit(r: ResultRow): VulnerabilityHit | undefined {
   return hit;
 }
 
+const SEVERITY_WORD = /^\s*(unknown|negligible|low|medium|high|critical)\b/i;
+
+/** The severity a vulnerabilities-gate row names with its first word (anchore's messages start with it). */
+export function namedSeverity(r: ResultRow): Severity | undefined {
+  if (r.gate !== "vulnerabilities") return undefined;
+  return SEVERITY_WORD.exec(r.message)?.[1]?.toLowerCase() as Severity | undefined;
+}
+
 /** True for an http(s) URL without whitespace: what GitLab's and GitHub's link fields accept. */
 export function isWebUrl(s: string): boolean {
   return /^https?:\/\/[^\s/?#]+[^\s]*$/.test(s);

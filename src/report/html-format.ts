@@ -2,12 +2,13 @@ import { createHash } from "node:crypto";
 import {
   type Action,
   type DecisionV1,
-  isSeverity,
   type Problem,
   type ResultRow,
   SEVERITIES,
   type Severity,
 } from "../model/index.js";
+import { namedSeverity } from "./finding-parts.js";
+import { problemSubjects } from "./problem-location.js";
 import type { ReportOptions } from "./report-options.js";
 import { vexSuppressed } from "./vex-suppressed.js";
 
@@ -73,9 +74,7 @@ export function formatHtml(decision: DecisionV1, _options?: ReportOptions): stri
 
 /** The severity a row shows: a vulnerability row's leading severity word, else "policy". */
 export function htmlSeverity(row: ResultRow): HtmlSeverity {
-  if (row.gate !== "vulnerabilities") return "policy";
-  const word = /^\s*([A-Za-z]+)/.exec(row.message)?.[1]?.toLowerCase() ?? "";
-  return isSeverity(word) ? word : "policy";
+  return namedSeverity(row) ?? "policy";
 }
 
 function header(
@@ -274,17 +273,7 @@ function problemsTable(problems: Problem[]): string {
     "<tbody>",
   );
   for (const p of problems) {
-    const where = [
-      p.mappingId && `mapping ${p.mappingId}`,
-      p.policyId && `policy ${p.policyId}`,
-      p.ruleId && `rule ${p.ruleId}`,
-      p.gate && `gate ${p.gate}`,
-      p.trigger && `trigger ${p.trigger}`,
-      p.param && `param ${p.param}`,
-      p.allowlistId && `allowlist ${p.allowlistId}`,
-      p.itemId && `item ${p.itemId}`,
-      p.path,
-    ].filter(Boolean);
+    const where = [...problemSubjects(p), ...(p.path ? [p.path] : [])];
     out.push(
       `<tr class="${p.level}"><td>${esc(p.level)}</td><td class="id"><code>${esc(p.code)}</code></td><td class="msg">${esc(p.message)}</td><td>${esc(where.join(", "))}</td></tr>`,
     );

@@ -1,5 +1,7 @@
-import type { DecisionV1, Problem, ResultRow, Severity } from "../model/index.js";
-import { isSeverity, severityRank } from "../model/index.js";
+import type { DecisionV1, Problem, ResultRow } from "../model/index.js";
+import { severityRank } from "../model/index.js";
+import { namedSeverity } from "./finding-parts.js";
+import { problemSubjects } from "./problem-location.js";
 import type { ReportOptions } from "./report-options.js";
 import { vexSuppressed } from "./vex-suppressed.js";
 
@@ -140,36 +142,22 @@ function actionLabel(r: ResultRow): string {
   return r.effectiveAction.toUpperCase();
 }
 
-// Vulnerability messages start with the severity in capitals (anchore's wording); other messages have none.
-const SEVERITY_PREFIX = /^(CRITICAL|HIGH|MEDIUM|LOW|NEGLIGIBLE|UNKNOWN)\b/;
-
-function messageSeverity(message: string): number {
-  const word = SEVERITY_PREFIX.exec(message)?.[1]?.toLowerCase();
-  return word && isSeverity(word) ? severityRank(word as Severity) : -1;
+/** The rank of the severity a vulnerability row names; -1 for other rows. */
+function hitSeverity(r: ResultRow): number {
+  const severity = namedSeverity(r);
+  return severity ? severityRank(severity) : -1;
 }
 
 function sortFindings(rows: ResultRow[]): ResultRow[] {
   // Sorted by action, then severity named in the message (worst first); ties keep the decision's order.
   return rows
-    .map((r, i) => ({ r, i, k: KIND_ORDER[kind(r)], s: messageSeverity(r.message) }))
+    .map((r, i) => ({ r, i, k: KIND_ORDER[kind(r)], s: hitSeverity(r) }))
     .sort((a, b) => a.k - b.k || b.s - a.s || a.i - b.i)
     .map((x) => x.r);
 }
 
 function where(p: Problem): string {
-  return [
-    p.mappingId && `mapping ${p.mappingId}`,
-    p.policyId && `policy ${p.policyId}`,
-    p.ruleId && `rule ${p.ruleId}`,
-    p.gate && `gate ${p.gate}`,
-    p.trigger && `trigger ${p.trigger}`,
-    p.param && `param ${p.param}`,
-    p.allowlistId && `allowlist ${p.allowlistId}`,
-    p.itemId && `item ${p.itemId}`,
-    p.path && `at ${p.path}`,
-  ]
-    .filter(Boolean)
-    .join(", ");
+  return [...problemSubjects(p), ...(p.path ? [`at ${p.path}`] : [])].join(", ");
 }
 
 /** How many rows of each section fit in `budget`: small sections whole, the rest share what is left equally. */

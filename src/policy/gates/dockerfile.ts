@@ -1,28 +1,6 @@
-import type { ImageFacts } from "../../model/index.js";
+import { DOCKERFILE_DIRECTIVES, type ImageFacts } from "../../model/index.js";
 import { type GateSpec, ParamValueError, type TriggerContext } from "../gate-types.js";
 import { compilePythonRegex, pythonMatch } from "../python-regex.js";
-
-/** Dockerfile instructions the `instruction` trigger can check, as anchore-engine lists them. */
-export const DOCKERFILE_DIRECTIVES: readonly string[] = [
-  "ADD",
-  "ARG",
-  "COPY",
-  "CMD",
-  "ENTRYPOINT",
-  "ENV",
-  "EXPOSE",
-  "FROM",
-  "HEALTHCHECK",
-  "LABEL",
-  "MAINTAINER",
-  "ONBUILD",
-  "USER",
-  "RUN",
-  "SHELL",
-  "STOPSIGNAL",
-  "VOLUME",
-  "WORKDIR",
-];
 
 const CHECKS: readonly string[] = ["=", "!=", "exists", "not_exists", "like", "not_like", "in", "not_in"];
 const CHECKS_NEEDING_VALUE = new Set(["=", "!=", "like", "not_like", "in", "not_in"]);
