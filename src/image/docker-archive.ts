@@ -8,11 +8,11 @@ import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { CipError, type ImageRef } from "../model/index.js";
 import { parseImageReference } from "./image-reference.js";
+import { classifyManifest, type ImageManifest, MEDIA_TYPES } from "./manifest.js";
 import {
   DEFAULT_MAX_JSON_BYTES,
+  type Descriptor,
   indexDescriptors,
-  manifestKind,
-  manifestLayers,
   normalizeName,
   parseBlobDigest,
   parseJson,
@@ -28,9 +28,6 @@ export interface DockerArchiveOptions {
   maxEntryBytes?: number;
 }
 
-/** Media type of the Docker schema 2 manifest synthesized for archives that carry none (Docker ≤24). */
-export const DOCKER_MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar";
 const DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /** Entries that must be JSON and small: over the limit they are refused, not skipped. */
@@ -100,25 +97,24 @@ export async function readDockerArchive(
       source: "docker-archive",
       location: path,
       manifestDigest: oci.digest,
-      manifestMediaType:
-        typeof oci.manifest.mediaType === "string" ? oci.manifest.mediaType : DOCKER_MANIFEST_V2,
+      manifestMediaType: oci.classified.mediaType,
       manifest: oci.manifest,
       config,
       configDigest,
-      layers: manifestLayers(oci.manifest, oci.digest, path),
+      layers: oci.classified.layers,
     };
   }
   const manifest = {
     schemaVersion: 2,
-    mediaType: DOCKER_MANIFEST_V2,
-    config: { mediaType: DOCKER_CONFIG, size: configEntry.size, digest: configDigest },
+    mediaType: MEDIA_TYPES.dockerManifest,
+    config: { mediaType: MEDIA_TYPES.dockerConfig, size: configEntry.size, digest: configDigest },
     layers: layers.map((l) => ({ mediaType: l.mediaType, size: l.size, digest: l.digest })),
   };
   return {
     ref,
     source: "docker-archive",
     location: path,
-    manifestMediaType: DOCKER_MANIFEST_V2,
+    manifestMediaType: MEDIA_TYPES.dockerManifest,
     manifest,
     config,
     configDigest,
@@ -397,30 +393,36 @@ function checkNamedDigest(entry: Entry, archive: string): void {
   }
 }
 
-/** In a Docker 25+ archive, the OCI manifest (a JSON blob) of the chosen config, if the archive has it. */
+/**
+ * In a Docker 25+ archive, the OCI manifest (a JSON blob) of the chosen config, if the archive has it,
+ * with its classification (media type, layers).
+ */
 function findOciManifest(
   entries: Map<string, Entry>,
   configDigest: string,
   archive: string,
-): { digest: string; manifest: Record<string, unknown> } | undefined {
-  if (!entries.has("index.json")) return undefined;
-  // Prefer manifests index.json points at (directly or through nested indexes), then any blob.
-  const referenced: string[] = [];
-  const queue: unknown[] = [];
+): { digest: string; manifest: Record<string, unknown>; classified: ImageManifest } | undefined {
   const index = entries.get("index.json")?.content;
-  if (index) queue.push(parseJson(index, "index.json", archive));
-  for (let guard = 0; queue.length > 0 && guard < 64; guard++) {
-    const doc = queue.shift();
-    for (const d of indexDescriptors(doc, "index.json", archive)) {
-      const blob = blobEntry(entries, d.digest, archive);
-      if (!blob?.content) continue;
-      const parsed = parseJson(blob.content, `blob ${d.digest}`, archive);
-      if (manifestKind(parsed, d.mediaType, `blob ${d.digest}`, archive) === "index") queue.push(parsed);
-      else referenced.push(d.digest);
-    }
+  if (!index) return undefined;
+  // Prefer manifests index.json points at (directly or through nested indexes), then any blob.
+  const queue: Descriptor[] = indexDescriptors(
+    parseJson(index, "index.json", archive),
+    "index.json",
+    archive,
+  );
+  // The manifests index.json leads to, with the media type their descriptor gives.
+  const referenced = new Map<string, string | undefined>();
+  for (let guard = 0; queue.length > 0 && guard < 256; guard++) {
+    const d = queue.shift() as Descriptor;
+    const content = blobEntry(entries, d.digest, archive)?.content;
+    if (!content) continue;
+    const doc = parseJson(content, `blob ${d.digest}`, archive);
+    const classified = classifyManifest(doc, d.mediaType, `${archive}, blob ${d.digest}`, "descriptor");
+    if (classified.kind === "index") queue.push(...classified.manifests);
+    else referenced.set(d.digest, d.mediaType);
   }
   const candidates = [
-    ...referenced,
+    ...referenced.keys(),
     ...[...entries.keys()]
       .filter((p) => /^blobs\/sha256\/[0-9a-f]{64}$/.test(p))
       .map((p) => `sha256:${p.slice(13)}`),
@@ -435,8 +437,11 @@ function findOciManifest(
       continue;
     }
     const config = (doc as { config?: { digest?: unknown } } | null)?.config;
-    if (config?.digest === configDigest && Array.isArray((doc as { layers?: unknown }).layers)) {
-      return { digest, manifest: doc as Record<string, unknown> };
+    if (config?.digest !== configDigest) continue;
+    const where = `${archive}, blob ${digest}`;
+    const classified = classifyManifest(doc, referenced.get(digest), where, "descriptor");
+    if (classified.kind === "image") {
+      return { digest, manifest: doc as Record<string, unknown>, classified };
     }
   }
   return undefined;

@@ -232,6 +232,29 @@ describe("classifyManifest on documents written here", () => {
     );
   });
 
+  test("from a descriptor, the document's own media type wins and a non-manifest type is ignored", () => {
+    // As layouts in the wild have it: a Docker manifest described as OCI, a manifest described as a descriptor.
+    const docker = { ...ociManifest, mediaType: MEDIA_TYPES.dockerManifest };
+    const described = classifyManifest(docker, MEDIA_TYPES.ociManifest, "layout, blob x", "descriptor");
+    assert.equal(described.mediaType, MEDIA_TYPES.dockerManifest);
+    const { mediaType: _, ...bare } = ociManifest;
+    const generic = classifyManifest(bare, "application/vnd.oci.descriptor.v1+json", "x", "descriptor");
+    assert.equal(generic.kind, "image");
+    // Without a type of its own, a document takes the descriptor's.
+    const list = classifyManifest(
+      { schemaVersion: 2, manifests: [] },
+      MEDIA_TYPES.dockerManifestList,
+      "x",
+      "descriptor",
+    );
+    assert.equal(list.format, "docker-list");
+    // The same non-manifest type from a registry is refused.
+    assert.throws(
+      () => classifyManifest(bare, "application/vnd.oci.descriptor.v1+json"),
+      /media type application\/vnd\.oci\.descriptor\.v1\+json is not a manifest or index/,
+    );
+  });
+
   test("generic content types (application/json) do not override the shape", () => {
     assert.equal(classifyManifest(ociManifest, "application/json").kind, "image");
   });

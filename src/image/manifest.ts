@@ -24,6 +24,16 @@ export const MANIFEST_ACCEPT: string = [
   MEDIA_TYPES.dockerSchema1,
 ].join(", ");
 
+/** Media types of the documents classifyManifest reads: manifests and indexes of every kind. */
+const MANIFEST_TYPES: ReadonlySet<string> = new Set([
+  MEDIA_TYPES.dockerManifest,
+  MEDIA_TYPES.dockerManifestList,
+  MEDIA_TYPES.dockerSchema1,
+  MEDIA_TYPES.dockerSchema1Signed,
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+]);
+
 /** Config media types that make a manifest an image rather than an artifact. */
 const IMAGE_CONFIG_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.dockerConfig, MEDIA_TYPES.ociConfig]);
 
@@ -127,14 +137,25 @@ export function baseMediaType(contentType: string): string {
 }
 
 /**
- * Classifies a parsed manifest document. `mediaType` is what the transport said (registry
- * `Content-Type`, OCI descriptor); when it and the document's `mediaType` are both missing the shape
- * decides, as the OCI spec allows. Throws CIP_IMAGE_INVALID saying what is wrong, and where (`where`).
+ * Where the media type given to classifyManifest was read, which says how much it is trusted:
+ * - `transport`: a registry's `Content-Type`. The distribution spec requires the document to agree with it.
+ * - `descriptor`: the descriptor that pointed at the blob (an OCI layout's or a docker-archive's index).
+ *   Layouts in the wild describe a Docker manifest as OCI, or use a type that names no manifest at all
+ *   (go-containerregistry's test layout does both), so the document's own `mediaType` wins, and a
+ *   descriptor type naming no manifest kind is ignored.
+ */
+export type MediaTypeOrigin = "transport" | "descriptor";
+
+/**
+ * Classifies a parsed manifest document. `mediaType` is what the transport or descriptor said (see
+ * {@link MediaTypeOrigin}); when it and the document's `mediaType` are both missing the shape decides, as
+ * the OCI spec allows. Throws CIP_IMAGE_INVALID saying what is wrong, and where (`where`).
  */
 export function classifyManifest(
   document: unknown,
   mediaType?: string,
   where = "manifest",
+  origin: MediaTypeOrigin = "transport",
 ): ClassifiedManifest {
   const fail = (problem: string, hint?: string): never => {
     throw new CipError("CIP_IMAGE_INVALID", `Cannot read the image manifest: ${problem} (${where})`, {
@@ -155,10 +176,20 @@ export function classifyManifest(
   if (typeof declared === "string" && !MEDIA_TYPE.test(declared)) {
     fail(`mediaType ${JSON.stringify(declared)} is not a media type`);
   }
-  const transport = given === undefined || GENERIC_TYPES.has(given) ? undefined : given;
+  const ignored =
+    given === undefined ||
+    GENERIC_TYPES.has(given) ||
+    (origin === "descriptor" && !MANIFEST_TYPES.has(given));
+  const transport = ignored ? undefined : given;
   const own = declared as string | undefined;
   // The distribution spec requires the document's mediaType to match the one it was served as.
-  if (transport !== undefined && own !== undefined && transport !== own && !isSchema1Pair(transport, own)) {
+  if (
+    origin === "transport" &&
+    transport !== undefined &&
+    own !== undefined &&
+    transport !== own &&
+    !isSchema1Pair(transport, own)
+  ) {
     fail(`served as ${transport} but the document says mediaType ${own}`);
   }
   const type = own ?? transport;

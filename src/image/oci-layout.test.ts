@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +122,38 @@ describe("readOciLayout", { skip: skipWithoutCorpus(TRIVY, GGCR) }, () => {
       }),
     );
     await rejects(readOciLayout(dir), "CIP_IMAGE_INVALID", /would escape the blobs directory/);
+  });
+
+  it("refuses an artifact or a schema 1 manifest, saying which and where", async () => {
+    const dir = copyLayout(TRIVY, "not-an-image");
+    const config = "sha256:b23a8f6569ae9ae331226205fa72f480ce5310707d0bc97e611f83fbbbde4604";
+    const artifact = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      artifactType: "application/vnd.example.sbom.v1",
+      config: { mediaType: "application/vnd.oci.empty.v1+json", digest: config, size: 2 },
+      layers: [],
+    };
+    const schema1 = {
+      schemaVersion: 1,
+      name: "app",
+      tag: "1",
+      fsLayers: [{ blobSum: config }],
+      history: [{ v1Compatibility: "{}" }],
+    };
+    const index = join(dir, "index.json");
+    chmodSync(index, 0o644);
+    for (const [doc, pattern] of [
+      [artifact, /it is an artifact of type application\/vnd\.example\.sbom\.v1, not an image/],
+      [schema1, /it is a Docker schema 1 manifest/],
+    ] as const) {
+      const bytes = Buffer.from(JSON.stringify(doc));
+      const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+      writeFileSync(join(dir, "blobs", "sha256", digest.slice(7)), bytes);
+      writeFileSync(index, JSON.stringify({ schemaVersion: 2, manifests: [{ digest, size: bytes.length }] }));
+      await rejects(readOciLayout(dir), "CIP_IMAGE_INVALID", pattern);
+      await rejects(readOciLayout(dir), "CIP_IMAGE_INVALID", new RegExp(`\\(${dir}, blob ${digest}\\)$`));
+    }
   });
 
   it("refuses a directory that is not an OCI layout", async () => {

@@ -3,16 +3,9 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { CipError, type ImageRef, type Platform } from "../model/index.js";
 import { formatImageReference, parseImageReference } from "./image-reference.js";
+import { type ClassifiedManifest, classifyManifest, type ImageManifest } from "./manifest.js";
 import { defaultPlatform, selectPlatform } from "./platform.js";
-import type { LayerDescriptor, ResolvedImage } from "./resolved-image.js";
-
-// Media types of the OCI image spec and Docker's registry API schema 2 (and schema 1, refused).
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-const DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json";
-const DOCKER_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+import type { ResolvedImage } from "./resolved-image.js";
 
 /** Annotation naming a manifest in an OCI layout's index.json (OCI image spec, annotations). */
 export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
@@ -31,9 +24,6 @@ export interface Descriptor {
   annotations?: Record<string, string>;
   platform?: Platform;
 }
-
-/** What kind of document a manifest-like JSON blob is. */
-export type ManifestKind = "index" | "manifest";
 
 /** Options of {@link readOciLayout}. */
 export interface OciLayoutOptions {
@@ -69,27 +59,26 @@ export async function readOciLayout(dir: string, options: OciLayoutOptions = {})
     }
     const blob = await readBlob(root, descriptor, maxBytes, "manifest");
     const doc = parseJson(blob, `blob ${descriptor.digest}`, root);
-    const kind = manifestKind(doc, descriptor.mediaType, `blob ${descriptor.digest}`, root);
-    if (kind === "index") {
-      const children = indexDescriptors(doc, `index ${descriptor.digest}`, root);
+    const where = `${root}, blob ${descriptor.digest}`;
+    const classified = classifyManifest(doc, descriptor.mediaType, where, "descriptor");
+    if (classified.kind === "index") {
       indexDigest = descriptor.digest;
-      descriptor = choosePlatform(children, options.platform, `index ${descriptor.digest} in ${root}`);
+      descriptor = choosePlatform(
+        classified.manifests,
+        options.platform,
+        `index ${descriptor.digest} in ${root}`,
+      );
       continue;
     }
-    const manifest = doc as Record<string, unknown>;
-    const configDescriptor = toDescriptor(
-      manifest.config,
-      `the config of manifest ${descriptor.digest}`,
-      root,
-    );
+    const manifest = imageOnly(classified, where);
     const config = parseJson(
-      await readBlob(root, configDescriptor, maxBytes, "config"),
-      `config ${configDescriptor.digest}`,
+      await readBlob(root, manifest.config, maxBytes, "config"),
+      `config ${manifest.config.digest}`,
       root,
     );
     if (config === null || typeof config !== "object" || Array.isArray(config)) {
       throw invalid(
-        `Cannot read OCI layout: config ${configDescriptor.digest} is not a JSON object (${root})`,
+        `Cannot read OCI layout: config ${manifest.config.digest} is not a JSON object (${root})`,
       );
     }
     const result: ResolvedImage = {
@@ -97,11 +86,11 @@ export async function readOciLayout(dir: string, options: OciLayoutOptions = {})
       source: "oci-layout",
       location: root,
       manifestDigest: descriptor.digest,
-      manifestMediaType: mediaTypeOf(manifest, descriptor),
-      manifest,
+      manifestMediaType: manifest.mediaType,
+      manifest: doc,
       config,
-      configDigest: configDescriptor.digest,
-      layers: manifestLayers(manifest, descriptor.digest, root),
+      configDigest: manifest.config.digest,
+      layers: manifest.layers,
     };
     if (indexDigest !== undefined) result.indexDigest = indexDigest;
     return result;
@@ -174,64 +163,22 @@ export function toDescriptor(value: unknown, what: string, where: string): Descr
 }
 
 /**
- * Whether a parsed blob is an index or a single-platform manifest: by its own mediaType, else the
- * descriptor's, else its shape (`manifests` vs `config`). Schema 1 and unknown types are refused.
+ * The image manifest a layout or archive names, refusing what CIPolicE cannot read from a file: Docker
+ * schema 1 manifests (registries only serve them) and OCI artifacts (they hold no image).
  */
-export function manifestKind(
-  doc: unknown,
-  descriptorType: string | undefined,
-  what: string,
-  where: string,
-): ManifestKind {
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    throw invalid(`Cannot read manifest: ${what} is not a JSON object (${where})`);
+function imageOnly(classified: Exclude<ClassifiedManifest, { kind: "index" }>, where: string): ImageManifest {
+  if (classified.kind === "schema1") {
+    throw invalid(`Cannot read the image manifest: it is a Docker schema 1 manifest (${where})`, {
+      hint: "Convert the image to a schema 2 or OCI manifest (e.g. with skopeo copy).",
+    });
   }
-  const own = (doc as { mediaType?: unknown }).mediaType;
-  const types = [typeof own === "string" ? own : undefined, descriptorType];
-  for (const type of types) {
-    if (type === OCI_INDEX || type === DOCKER_MANIFEST_LIST) return "index";
-    if (type === OCI_MANIFEST || type === DOCKER_MANIFEST) return "manifest";
-    if (type === DOCKER_SCHEMA1 || type === DOCKER_SCHEMA1_SIGNED) {
-      throw invalid(
-        `Cannot read manifest: ${what} is a Docker schema 1 manifest, which is not supported (${where})`,
-        {
-          hint: "Convert the image to a schema 2 or OCI manifest (e.g. with skopeo copy).",
-        },
-      );
-    }
+  if (classified.kind === "artifact") {
+    throw invalid(
+      `Cannot read the image manifest: it is an artifact of type ${classified.artifactType}, not an image (${where})`,
+      { hint: "Name an image of the layout; artifacts (signatures, SBOMs, charts) hold no image to check." },
+    );
   }
-  // Media types are optional in OCI documents; the shape tells them apart.
-  if (Array.isArray((doc as { manifests?: unknown }).manifests)) return "index";
-  if (
-    (doc as { config?: unknown }).config !== undefined &&
-    Array.isArray((doc as { layers?: unknown }).layers)
-  ) {
-    return "manifest";
-  }
-  throw invalid(`Cannot read manifest: ${what} is neither an image manifest nor an index (${where})`);
-}
-
-/** The layers of a manifest as LayerDescriptors. */
-export function manifestLayers(
-  manifest: Record<string, unknown>,
-  what: string,
-  where: string,
-): LayerDescriptor[] {
-  const layers = manifest.layers;
-  if (!Array.isArray(layers)) throw invalid(`Cannot read manifest: ${what} has no "layers" list (${where})`);
-  return layers.map((layer, i) => {
-    const d = toDescriptor(layer, `layers[${i}] of manifest ${what}`, where);
-    const out: LayerDescriptor = { digest: d.digest, size: d.size };
-    if (d.mediaType !== undefined) out.mediaType = d.mediaType;
-    return out;
-  });
-}
-
-function mediaTypeOf(manifest: Record<string, unknown>, descriptor: Descriptor): string {
-  if (typeof manifest.mediaType === "string") return manifest.mediaType;
-  if (descriptor.mediaType === OCI_MANIFEST || descriptor.mediaType === DOCKER_MANIFEST)
-    return descriptor.mediaType;
-  return OCI_MANIFEST;
+  return classified;
 }
 
 function refNames(d: Descriptor): string[] {

@@ -136,6 +136,22 @@ describe("image_source/tag_latest", () => {
     });
   }
 
+  test("an untagged image read from a file is named after it, not referenced by latest", () => {
+    const ref = { registry: "localhost", repository: "app" };
+    for (const source of ["docker-archive", "oci-layout"]) {
+      const facts = factsFor({ ref, provenance: [{ source, location: "/tmp/app.tar" }] });
+      assert.deepEqual(fireTrigger(imageSourceGate, "tag_latest", {}, facts), [], source);
+    }
+    // A file's image tagged latest still fires, and an untagged name from elsewhere still means latest.
+    const tagged = factsFor({
+      ref: { ...ref, tag: "latest" },
+      provenance: [{ source: "docker-archive", location: "/tmp/app.tar" }],
+    });
+    assert.equal(fireTrigger(imageSourceGate, "tag_latest", {}, tagged).length, 1);
+    const named = factsFor({ ref, provenance: [{ source: "registry", location: "https://localhost" }] });
+    assert.equal(fireTrigger(imageSourceGate, "tag_latest", {}, named).length, 1);
+  });
+
   test("the hit has the md5 trigger id of gate + trigger + message", () => {
     const [hit] = fireTrigger(
       imageSourceGate,

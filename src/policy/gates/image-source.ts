@@ -1,4 +1,4 @@
-import type { ImageRef } from "../../model/index.js";
+import type { ImageFacts, ImageRef } from "../../model/index.js";
 import { type GateSpec, ParamValueError } from "../gate-types.js";
 import { compilePythonRegex } from "../python-regex.js";
 import { wildcardMatch, wildcardToRegExp } from "../wildcard.js";
@@ -6,6 +6,17 @@ import { wildcardMatch, wildcardToRegExp } from "../wildcard.js";
 /** The reference as written canonically: `registry/repository[:tag][@digest]`. */
 function printRef(ref: ImageRef): string {
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
+}
+
+/** Provenance sources of facts read from an image file: an OCI layout directory or a `docker save` tarball. */
+const FILE_SOURCES: ReadonlySet<string> = new Set(["oci-layout", "docker-archive"]);
+
+/**
+ * Whether the image was read from a file rather than named for a registry to resolve. An untagged image
+ * of a file is named after the file (`localhost/<file name>`): nothing mutable such as `latest` is referenced.
+ */
+function readFromFile(facts: ImageFacts): boolean {
+  return (facts.provenance ?? []).some((p) => FILE_SOURCES.has(p.source));
 }
 
 /** The registry patterns of a rule, checked once so that a bad `regexp:` pattern is a bundle problem. */
@@ -83,7 +94,7 @@ export const imageSourceGate: GateSpec = {
     {
       name: "tag_latest",
       description:
-        "Fires when the image is referenced by the tag latest (or by no tag at all) without a digest.",
+        "Fires when the image is referenced by the tag latest (or by no tag at all) without a digest. An untagged image read from an OCI layout or docker-archive file is named after the file, not referenced by latest, and does not fire.",
       params: [],
       compile: () => (ctx) => {
         const ref = ctx.facts.ref;
@@ -92,7 +103,7 @@ export const imageSourceGate: GateSpec = {
           ctx.fire({
             message: `Image reference ${printRef(ref)} uses the tag latest and is not pinned by a digest`,
           });
-        } else if (!ref.tag) {
+        } else if (!ref.tag && !readFromFile(ctx.facts)) {
           // A parsed reference always has a tag or a digest; guard anyway, as a bare name means latest.
           ctx.fire({
             message: `Image reference ${printRef(ref)} has no tag and no digest, which means latest`,
