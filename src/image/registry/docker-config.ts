@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CipError } from "../../model/index.js";
+import { runCredentialHelper } from "./credential-helper.js";
 import { authKeyHost, DOCKER_HUB_AUTH_KEY, isDockerHub } from "./registry-host.js";
 
 /** Registry credentials: a user name and password (or token), or an OAuth2 identity (refresh) token. */
@@ -23,12 +24,45 @@ interface AuthEntry {
 }
 
 /**
- * Reads the credentials config.json holds for a registry (`auths[host]`: `auth` is base64 `user:pass`,
- * `identitytoken` an OAuth2 refresh token). Docker Hub's entry is `https://index.docker.io/v1/`; other
- * keys match by host[:port] whatever their scheme or path. A missing file gives undefined (anonymous).
- * Credential helpers (`credsStore`, `credHelpers`) are not run.
+ * Reads the credentials Docker's config.json gives for a registry, as the Docker CLI does: the credential
+ * helper `credHelpers[host]` names, else the default helper `credsStore`, else `auths[host]` (`auth` is
+ * base64 `user:pass`, `identitytoken` an OAuth2 refresh token). A helper, when configured, is the only
+ * source: it runs as `docker-credential-<name> get` (found on `env.PATH`) and "credentials not found"
+ * means anonymous, `auths` is not consulted. Docker Hub's key and helper server URL is
+ * `https://index.docker.io/v1/`, another registry's its host[:port]; keys match by host[:port] whatever
+ * their scheme or path. A missing file gives undefined (anonymous).
  */
-export function readDockerConfigCredentials(path: string, registry: string): RegistryCredentials | undefined {
+export function readDockerConfigCredentials(
+  path: string,
+  registry: string,
+  env: NodeJS.ProcessEnv = process.env,
+): RegistryCredentials | undefined {
+  const config = readConfig(path);
+  if (config === undefined) return undefined;
+  const helper = configuredHelper(config, path, registry);
+  if (helper !== undefined) {
+    const serverUrl = isDockerHub(registry) ? DOCKER_HUB_AUTH_KEY : registry;
+    return runCredentialHelper(
+      helper.name,
+      serverUrl,
+      { registry, configPath: path, field: helper.field },
+      env,
+    );
+  }
+  const auths = config.auths;
+  if (auths === null || typeof auths !== "object") return undefined;
+  const entries = auths as Record<string, AuthEntry>;
+  const key = findKey(Object.keys(entries), registry);
+  return key === undefined ? undefined : entryCredentials(entries[key] ?? {}, path, registry);
+}
+
+interface DockerConfig {
+  auths?: unknown;
+  credHelpers?: unknown;
+  credsStore?: unknown;
+}
+
+function readConfig(path: string): DockerConfig | undefined {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -53,25 +87,57 @@ export function readDockerConfigCredentials(path: string, registry: string): Reg
       cause: error,
     });
   }
-  const auths = (parsed as { auths?: unknown } | null)?.auths;
-  if (auths === null || typeof auths !== "object") return undefined;
-  const entries = auths as Record<string, AuthEntry>;
-  const entry = findEntry(entries, registry);
-  return entry === undefined ? undefined : entryCredentials(entry, path, registry);
+  return parsed !== null && typeof parsed === "object" ? (parsed as DockerConfig) : {};
 }
 
-function findEntry(entries: Record<string, AuthEntry>, registry: string): AuthEntry | undefined {
-  if (isDockerHub(registry)) {
-    const hub = entries[DOCKER_HUB_AUTH_KEY];
-    if (hub !== undefined) return hub;
-    const key = Object.keys(entries).find((k) => isDockerHub(authKeyHost(k)));
-    return key === undefined ? undefined : entries[key];
+/** The helper for the registry: its `credHelpers` entry, else `credsStore`; "" in either means none. */
+function configuredHelper(
+  config: DockerConfig,
+  path: string,
+  registry: string,
+): { name: string; field: string } | undefined {
+  const helpers = config.credHelpers;
+  if (helpers !== null && typeof helpers === "object") {
+    const map = helpers as Record<string, unknown>;
+    const key = findKey(Object.keys(map), registry);
+    if (key !== undefined) {
+      const field = `credHelpers[${JSON.stringify(key)}]`;
+      return helperName(map[key], field, path, registry);
+    }
   }
+  return config.credsStore === undefined
+    ? undefined
+    : helperName(config.credsStore, "credsStore", path, registry);
+}
+
+function helperName(
+  value: unknown,
+  field: string,
+  path: string,
+  registry: string,
+): { name: string; field: string } | undefined {
+  if (typeof value !== "string") {
+    throw new CipError(
+      "CIP_PARSE",
+      `Cannot use the Docker config for ${registry}: ${field} is not a string (${path})`,
+      {
+        hint: 'Write the helper\'s name suffix, e.g. "pass" for docker-credential-pass, or remove the entry.',
+      },
+    );
+  }
+  // Docker treats an empty name as no helper: the file's own auths are used.
+  return value === "" ? undefined : { name: value, field };
+}
+
+/** The config key naming the registry: the exact name first, then any key whose host[:port] matches. */
+function findKey(keys: string[], registry: string): string | undefined {
+  if (isDockerHub(registry)) {
+    if (keys.includes(DOCKER_HUB_AUTH_KEY)) return DOCKER_HUB_AUTH_KEY;
+    return keys.find((k) => isDockerHub(authKeyHost(k)));
+  }
+  if (keys.includes(registry)) return registry;
   const wanted = registry.toLowerCase();
-  const exact = entries[registry];
-  if (exact !== undefined) return exact;
-  const key = Object.keys(entries).find((k) => authKeyHost(k) === wanted);
-  return key === undefined ? undefined : entries[key];
+  return keys.find((k) => authKeyHost(k) === wanted);
 }
 
 function entryCredentials(entry: AuthEntry, path: string, registry: string): RegistryCredentials | undefined {
