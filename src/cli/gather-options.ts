@@ -39,6 +39,9 @@ export const GATHER_OPTIONS = [
     "registry credentials (or CIPOLICE_REGISTRY_USERNAME / CIPOLICE_REGISTRY_PASSWORD; else Docker's config.json)",
   ),
   new Option("--registry-timeout <seconds>", "give up on a registry request after this long").default("30"),
+  new Option("--ca-file <pem>", "trust this CA (PEM) for registry TLS, besides the system's (repeatable)")
+    .argParser(collect)
+    .default([] as string[]),
 ] as const;
 
 /** The gather options as commander parses them. */
@@ -53,6 +56,7 @@ export interface GatherOptions {
   insecureRegistry: string[];
   creds?: string;
   registryTimeout: string;
+  caFile: string[];
 }
 
 /**
@@ -76,6 +80,7 @@ export async function imageFactsFor(
     registry: {
       insecureRegistries: opts.insecureRegistry,
       timeoutMs: parseSeconds(opts.registryTimeout) * 1000,
+      caFiles: opts.caFile,
       ...registryCredentials(opts.creds),
     },
   });

@@ -37,6 +37,7 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
     .addOption(GATHER_OPTIONS[7])
     .addOption(GATHER_OPTIONS[8])
     .addOption(GATHER_OPTIONS[9])
+    .addOption(GATHER_OPTIONS[10])
     .option("--policy <file>", "policy bundle (JSON or YAML; Anchore v1_0 bundles load unchanged)")
     .option("--whitelist <file|json://…>", "a clair-cicd whitelist, used as the policy instead of --policy")
     .addOption(

@@ -21,6 +21,7 @@ export function factsCommand(setExitCode: (code: number) => void) {
     .addOption(GATHER_OPTIONS[7])
     .addOption(GATHER_OPTIONS[8])
     .addOption(GATHER_OPTIONS[9])
+    .addOption(GATHER_OPTIONS[10])
     .option("--output <file>", "write the facts to a file instead of standard output")
     .option(
       "--max-input-size <bytes>",

@@ -1,17 +1,28 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
+import type { HttpResponse } from "./http-request.js";
 import { readLimitedBody, verifyDigest } from "./read-body.js";
 
-/** A body streamed in chunks without a Content-Length, as chunked transfer encoding delivers it. */
-function chunked(parts: string[]): Response {
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const p of parts) controller.enqueue(new TextEncoder().encode(p));
-      controller.close();
+/** A response whose body arrives in chunks, with the headers given (none: as chunked encoding sends it). */
+function chunked(
+  parts: string[],
+  headers: Record<string, string> = {},
+): HttpResponse & { discarded: boolean } {
+  const response = {
+    status: 200,
+    statusText: "OK",
+    ok: true,
+    headers: { get: (name: string) => headers[name] ?? null },
+    body: (async function* () {
+      for (const p of parts) yield Buffer.from(p);
+    })(),
+    discarded: false,
+    async discard() {
+      response.discarded = true;
     },
-  });
-  return new Response(stream);
+  };
+  return response;
 }
 
 test("reads the body and computes its digest while streaming", async () => {
@@ -30,8 +41,9 @@ test("a body without Content-Length is cut off once it passes the limit", async 
 });
 
 test("a declared Content-Length over the limit is refused before reading", async () => {
-  const response = new Response("x".repeat(50), { headers: { "content-length": "50" } });
+  const response = chunked(["x".repeat(50)], { "content-length": "50" });
   await assert.rejects(readLimitedBody(response, 10, "the manifest", "http://r/m"), /declares 50 bytes/);
+  assert.equal(response.discarded, true, "the body is dropped unread");
 });
 
 test("a digest mismatch names the expected and actual digests", () => {

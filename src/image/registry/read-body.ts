@@ -1,5 +1,6 @@
 import { createHash, getHashes } from "node:crypto";
 import { CipError } from "../../model/index.js";
+import type { HttpResponse } from "./http-request.js";
 import { registryError } from "./registry-errors.js";
 
 /** A response body read in full, with its digest computed while streaming. */
@@ -29,7 +30,7 @@ export function digestAlgorithm(digest: string, where: string): string {
  * hashes it while reading. `what` names the content in messages ("manifest test/app:1").
  */
 export async function readLimitedBody(
-  response: Response,
+  response: HttpResponse,
   limit: number,
   what: string,
   url: string,
@@ -37,25 +38,18 @@ export async function readLimitedBody(
 ): Promise<ReadBody> {
   const declared = response.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
-    await response.body?.cancel().catch(() => undefined);
+    await response.discard();
     throw tooLarge(what, `it declares ${declared} bytes`, limit, url);
   }
   const hash = createHash(algorithm);
   const chunks: Buffer[] = [];
   let total = 0;
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => undefined);
-        throw tooLarge(what, `it sent more than ${limit} bytes`, limit, url);
-      }
-      hash.update(value);
-      chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-    }
+  for await (const chunk of response.body) {
+    total += chunk.byteLength;
+    // Leaving the loop closes the body, so the rest is never downloaded
+    if (total > limit) throw tooLarge(what, `it sent more than ${limit} bytes`, limit, url);
+    hash.update(chunk);
+    chunks.push(chunk);
   }
   return { bytes: Buffer.concat(chunks, total), digest: `${algorithm}:${hash.digest("hex")}` };
 }

@@ -1,4 +1,5 @@
 import type { RegistryCredentials } from "./docker-config.js";
+import type { HttpResponse } from "./http-request.js";
 import { readLimitedBody } from "./read-body.js";
 import { registryError, summariseErrorBody } from "./registry-errors.js";
 import type { Transport } from "./transport.js";
@@ -84,7 +85,7 @@ export class RegistryAuth {
       );
     }
     const service = challenge.params.service;
-    let response: Response;
+    let response: HttpResponse;
     if (credentials !== undefined && "identityToken" in credentials) {
       // OAuth2 refresh-token grant: how Docker exchanges an identity token for an access token
       const form = new URLSearchParams({

@@ -456,14 +456,19 @@ describe("RegistryClient network failures", () => {
     }
   });
 
-  test("extra CA certificates are refused clearly when undici is not installed", async (t) => {
-    const hasUndici = await import("undici" as string).then(
-      () => true,
-      () => false,
-    );
-    if (hasUndici) return t.skip("undici is installed here, so extra CAs are honoured");
-    const client = new RegistryClient({ caCertificates: ["-----BEGIN CERTIFICATE-----"] });
-    const ref = { registry: "registry.example.com", repository: "test/app", tag: "1" };
-    await rejectsWith(client.resolveImage(ref), "CIP_REGISTRY", /extra CA certificates.*undici/);
+  test("CA certificates that do not parse are refused when the client is made, naming the source", () => {
+    assert.throws(() => new RegistryClient({ caCertificates: ["not a certificate"] }), {
+      code: "CIP_PARSE",
+      message: /Cannot use CA certificate 1 as CA certificates: it holds no PEM certificate/,
+    });
+    const damaged = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    assert.throws(() => new RegistryClient({ caCertificates: [damaged] }), {
+      code: "CIP_PARSE",
+      message: /certificate 1 of 1 does not parse/,
+    });
+    assert.throws(() => new RegistryClient({ caFiles: ["/nonexistent/ca.pem"] }), {
+      code: "CIP_FILE_READ",
+      message: /Cannot read the CA file \/nonexistent\/ca\.pem/,
+    });
   });
 });

@@ -3,15 +3,22 @@ import { type CipError, isCipError } from "../../model/index.js";
 import { type ClassifiedManifest, classifyManifest, MANIFEST_ACCEPT } from "../manifest.js";
 import { defaultPlatform, selectPlatform } from "../platform.js";
 import type { ResolvedImage } from "../resolved-image.js";
+import { parseCaCertificates, readCaFile } from "./ca-certificates.js";
 import {
   defaultDockerConfigPath,
   type RegistryCredentials,
   readDockerConfigCredentials,
 } from "./docker-config.js";
+import type { HttpResponse } from "./http-request.js";
 import { nextLink } from "./link-header.js";
 import { digestAlgorithm, readLimitedBody, verifyDigest } from "./read-body.js";
 import { RegistryAuth } from "./registry-auth.js";
-import { networkErrorCode, registryError, summariseErrorBody } from "./registry-errors.js";
+import {
+  isTlsCertificateError,
+  networkErrorCode,
+  registryError,
+  summariseErrorBody,
+} from "./registry-errors.js";
 import { apiHost, plainHttpAllowed } from "./registry-host.js";
 import { Transport } from "./transport.js";
 import { type AuthChallenge, parseWwwAuthenticate } from "./www-authenticate.js";
@@ -24,8 +31,10 @@ export interface RegistryClientOptions {
   dockerConfigPath?: string;
   /** Registries (host[:port], or host for every port) allowed over plain HTTP; loopback always is. */
   insecureRegistries?: string[];
-  /** PEM text of extra CAs; needs the `undici` package, else use NODE_EXTRA_CA_CERTS. */
+  /** PEM text of CA certificates trusted besides Node's bundled roots (a private registry's CA). */
   caCertificates?: string[];
+  /** PEM files of such CAs (`--ca-file`), read and checked when the client is made. */
+  caFiles?: string[];
   /** Per request, default 30 000. */
   timeoutMs?: number;
   /** Largest manifest accepted, default 4 MiB. */
@@ -57,7 +66,7 @@ interface FetchedManifest {
 }
 
 /**
- * A Docker Registry HTTP API v2 / OCI distribution client over global fetch: pings `/v2/`, answers
+ * A Docker Registry HTTP API v2 / OCI distribution client over node:http(s): pings `/v2/`, answers
  * Basic and Bearer challenges, resolves indexes to one platform, and verifies every digest it reads.
  * Every failure is a CipError (CIP_REGISTRY; CIP_INPUT_TOO_LARGE for size limits).
  */
@@ -80,12 +89,17 @@ export class RegistryClient {
     this.maxBlobBytes = options.maxBlobBytes ?? 16 * MiB;
     this.insecure = options.insecureRegistries ?? [];
     this.platform = options.platform ?? defaultPlatform();
-    const transportOptions = { timeoutMs: this.timeoutMs, retries: options.retries ?? 3 };
-    this.transport = new Transport(
-      options.caCertificates === undefined
-        ? transportOptions
-        : { ...transportOptions, caCertificates: options.caCertificates },
-    );
+    const caCertificates = [
+      ...(options.caCertificates ?? []).flatMap((pem, i) =>
+        parseCaCertificates(pem, `CA certificate ${i + 1}`),
+      ),
+      ...(options.caFiles ?? []).flatMap(readCaFile),
+    ];
+    this.transport = new Transport({
+      timeoutMs: this.timeoutMs,
+      retries: options.retries ?? 3,
+      caCertificates,
+    });
     this.auth = new RegistryAuth(
       this.transport,
       (registry) => this.credentialsFor(registry),
@@ -209,7 +223,7 @@ export class RegistryClient {
   private async doPing(registry: string): Promise<RegistryState> {
     const host = apiHost(registry);
     const action = `reach the registry ${registry}`;
-    let response: Response;
+    let response: HttpResponse;
     let base = `https://${host}`;
     try {
       response = await this.transport.send(action, `${base}/v2/`, { method: "GET" });
@@ -218,11 +232,13 @@ export class RegistryClient {
       const code = networkErrorCode(error);
       // Refused, unresolvable or silent hosts would fail the same way over HTTP: report them once
       const noRetry = new Set(["ENOTFOUND", "EAI_NONAME", "ECONNREFUSED", "TIMEOUT"]);
+      // An untrusted certificate means the host does speak HTTPS: plain HTTP would only hide the cause
       if (!plainHttpAllowed(host, this.insecure) || (code !== undefined && noRetry.has(code))) throw error;
+      if (isTlsCertificateError(error)) throw error;
       base = `http://${host}`;
       response = await this.transport.send(action, `${base}/v2/`, { method: "GET" });
     }
-    await response.body?.cancel().catch(() => undefined);
+    await response.discard();
     this.bases.set(registry, base);
     if (response.ok) return { base, challenges: [] };
     if (response.status === 401) {
@@ -241,7 +257,7 @@ export class RegistryClient {
     action: string,
     pathOrUrl: string,
     init: { method: string; headers?: Record<string, string> },
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const state = await this.ping(registry);
     const url = pathOrUrl.startsWith("/") ? `${state.base}${pathOrUrl}` : pathOrUrl;
     for (let attempt = 0; ; attempt++) {
@@ -253,7 +269,7 @@ export class RegistryClient {
       const challenges = parseWwwAuthenticate(response.headers.get("www-authenticate"));
       if (challenges.length === 0) return response;
       // The token may have expired early or the registry changed its challenge: fetch a new one once
-      await response.body?.cancel().catch(() => undefined);
+      await response.discard();
       this.auth.forget(registry, scope);
       state.challenges = challenges;
     }
@@ -317,7 +333,7 @@ export class RegistryClient {
     ref: ImageRef,
     path: string,
     action: string,
-  ): Promise<{ response: Response; url: string }> {
+  ): Promise<{ response: HttpResponse; url: string }> {
     let response = await this.request(ref.registry, pullScope(ref.repository), action, path, {
       method: "GET",
     });
@@ -325,7 +341,7 @@ export class RegistryClient {
     const registryOrigin = new URL(url).origin;
     for (let hop = 0; isRedirect(response.status); hop++) {
       const location = response.headers.get("location");
-      await response.body?.cancel().catch(() => undefined);
+      await response.discard();
       if (location === null || hop >= MAX_BLOB_REDIRECTS) {
         throw registryError(
           `Cannot ${action}: ${location === null ? "a redirect without a Location" : `more than ${MAX_BLOB_REDIRECTS} redirects`} (${url})`,
@@ -347,13 +363,13 @@ export class RegistryClient {
   }
 
   private async refuseRedirect(
-    response: Response,
+    response: HttpResponse,
     action: string,
     path: string,
     registry: string,
   ): Promise<void> {
     if (!isRedirect(response.status)) return;
-    await response.body?.cancel().catch(() => undefined);
+    await response.discard();
     throw registryError(
       `Cannot ${action}: the registry redirected the manifest request to ${response.headers.get("location") ?? "nowhere"} (${this.urlOf(registry, path)})`,
       "Manifests are read only from the registry itself; use the registry the redirect points at directly.",
@@ -407,7 +423,7 @@ export class RegistryClient {
 
   /** A CipError for a non-2xx answer, with the registry's error codes from its JSON body. */
   private async statusError(
-    response: Response,
+    response: HttpResponse,
     action: string,
     url: string,
     ref?: ImageRef,

@@ -50,34 +50,33 @@ const TLS_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-/** The error code a failed fetch carries (`ENOTFOUND`, `ECONNREFUSED`, …), looking through causes. */
+/** The error code a failed request carries (`ENOTFOUND`, `ECONNREFUSED`, …), looking through causes. */
 export function networkErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     if (current.name === "TimeoutError") return "TIMEOUT";
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    if (current.message === "bad port") return "BAD_PORT";
+    // Our own CipErrors wrap the network error: look at their cause
+    if (typeof code === "string" && !code.startsWith("CIP_")) return code;
     if (current instanceof AggregateError && current.errors.length > 0) current = current.errors[0];
     else current = current.cause;
   }
   return undefined;
 }
 
+/** True when the server spoke TLS but its certificate was not trusted (so it is an HTTPS server). */
+export function isTlsCertificateError(error: unknown): boolean {
+  const code = networkErrorCode(error);
+  return code !== undefined && TLS_CODES.has(code);
+}
+
 /** True for failures worth retrying: the connection was reset or closed under the request. */
 export function isTransientNetworkError(error: unknown): boolean {
   const code = networkErrorCode(error);
-  return (
-    code === "ECONNRESET" ||
-    code === "EPIPE" ||
-    code === "UND_ERR_SOCKET" ||
-    code === "UND_ERR_CLOSED" ||
-    code === "ETIMEDOUT" ||
-    code === "EAI_AGAIN"
-  );
+  return code === "ECONNRESET" || code === "EPIPE" || code === "ETIMEDOUT" || code === "EAI_AGAIN";
 }
 
-/** Turns a failed fetch (no HTTP answer at all) into a CipError naming what went wrong, where. */
+/** Turns a failed request (no HTTP answer at all) into a CipError naming what went wrong, where. */
 export function networkFailure(action: string, url: string, error: unknown, timeoutMs: number): CipError {
   const host = safeHost(url);
   const code = networkErrorCode(error);
@@ -99,18 +98,9 @@ export function networkFailure(action: string, url: string, error: unknown, time
       );
     case "TIMEOUT":
     case "ETIMEDOUT":
-    case "UND_ERR_CONNECT_TIMEOUT":
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
       return registryError(
         `Cannot ${action}: no answer from ${host} within ${timeoutMs} ms ${where}`,
         "Check the network path to the registry, or raise the request timeout.",
-        error,
-      );
-    case "BAD_PORT":
-      return registryError(
-        `Cannot ${action}: the port of ${host} is one fetch refuses to connect to ${where}`,
-        "Run the registry on another port (fetch blocks well-known ports of other protocols).",
         error,
       );
     default:
@@ -120,7 +110,7 @@ export function networkFailure(action: string, url: string, error: unknown, time
       ) {
         return registryError(
           `Cannot ${action}: the TLS connection to ${host} failed (${code}) ${where}`,
-          "Trust the registry's CA with --ca-file (NODE_EXTRA_CA_CERTS), or list a plain-HTTP registry as insecure.",
+          "Trust the registry's CA with --ca-file FILE (PEM), or list a plain-HTTP registry as insecure.",
           error,
         );
       }

@@ -1,14 +1,11 @@
-import { rootCertificates } from "node:tls";
-import { isTransientNetworkError, networkFailure, registryError } from "./registry-errors.js";
-
-/** The fetch function requests go through (global fetch, or undici's when extra CAs are needed). */
-export type FetchFunction = (url: string, init: RequestInit) => Promise<Response>;
+import { HttpClient, type HttpRequestInit, type HttpResponse } from "./http-request.js";
+import { isTransientNetworkError, networkFailure } from "./registry-errors.js";
 
 /** How requests are sent: timeout per request, retries on 429/5xx and connection resets. */
 export interface TransportOptions {
   timeoutMs: number;
   retries: number;
-  /** Extra CA certificates (PEM); honoured only through the `undici` package. */
+  /** PEM text of CA certificates trusted besides Node's bundled roots. */
   caCertificates?: string[];
 }
 
@@ -18,29 +15,23 @@ const MAX_RETRY_AFTER_MS = 60_000;
 const BASE_BACKOFF_MS = 250;
 
 /**
- * Sends HTTP requests with a per-request timeout (AbortSignal.timeout), retrying 429/5xx answers and reset
- * connections with exponential backoff that honours Retry-After. Redirects are never followed here:
+ * Sends HTTP requests with a per-request timeout (covering the body too), retrying 429/5xx answers and
+ * reset connections with exponential backoff that honours Retry-After. Redirects are never followed here:
  * callers see the 3xx and decide.
  */
 export class Transport {
-  private fetcher: Promise<{ fetch: FetchFunction; dispatcher?: unknown }> | undefined;
+  private readonly http: HttpClient;
 
-  constructor(private readonly options: TransportOptions) {}
+  constructor(private readonly options: TransportOptions) {
+    this.http = new HttpClient({ caCertificates: options.caCertificates ?? [] });
+  }
 
   /** Sends one request (with retries); throws a CipError when no HTTP answer came. */
-  async send(action: string, url: string, init: RequestInit): Promise<Response> {
-    const { fetch: doFetch, dispatcher } = await this.getFetch();
+  async send(action: string, url: string, init: HttpRequestInit): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
-      let response: Response;
+      let response: HttpResponse;
       try {
-        const requestInit: Record<string, unknown> = {
-          ...init,
-          redirect: "manual",
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-        };
-        // undici's fetch takes its Agent as `dispatcher`, a field RequestInit does not declare
-        if (dispatcher !== undefined) requestInit.dispatcher = dispatcher;
-        response = await doFetch(url, requestInit as RequestInit);
+        response = await this.http.send(url, init, this.options.timeoutMs);
       } catch (error) {
         if (attempt < this.options.retries && isTransientNetworkError(error)) {
           await sleep(backoff(attempt));
@@ -51,40 +42,32 @@ export class Transport {
       if (attempt < this.options.retries && RETRY_STATUSES.has(response.status)) {
         const wait = retryAfterMs(response.headers.get("retry-after")) ?? backoff(attempt);
         if (wait <= MAX_RETRY_AFTER_MS) {
-          await response.body?.cancel().catch(() => undefined);
+          await response.discard();
           await sleep(wait);
           continue;
         }
       }
-      return response;
+      return withFailuresNamed(response, action, url, this.options.timeoutMs);
     }
-  }
-
-  private getFetch(): Promise<{ fetch: FetchFunction; dispatcher?: unknown }> {
-    this.fetcher ??= loadFetch(this.options.caCertificates ?? []);
-    return this.fetcher;
   }
 }
 
-/**
- * Global fetch cannot take a CA, so extra CAs need undici's own fetch and Agent; when the `undici`
- * package is not installed, extra CAs are refused with the NODE_EXTRA_CA_CERTS alternative.
- */
-async function loadFetch(caCertificates: string[]): Promise<{ fetch: FetchFunction; dispatcher?: unknown }> {
-  if (caCertificates.length === 0) return { fetch: globalThis.fetch as FetchFunction };
-  const moduleName = "undici";
-  let undici: { fetch: FetchFunction; Agent: new (options: unknown) => unknown };
-  try {
-    undici = (await import(moduleName)) as typeof undici;
-  } catch (error) {
-    throw registryError(
-      "Cannot trust the extra CA certificates: this Node.js fetch cannot take them and the undici package is not installed (registry client)",
-      "Start the process with NODE_EXTRA_CA_CERTS=<PEM file> instead (what --ca-file maps to), or install undici.",
-      error,
-    );
+/** The response with a body whose network failures (a timeout mid-body, a reset) become CipErrors too. */
+function withFailuresNamed(
+  response: HttpResponse,
+  action: string,
+  url: string,
+  timeoutMs: number,
+): HttpResponse {
+  const chunks = response.body;
+  async function* body(): AsyncGenerator<Buffer> {
+    try {
+      yield* chunks;
+    } catch (error) {
+      throw networkFailure(action, url, error, timeoutMs);
+    }
   }
-  const dispatcher = new undici.Agent({ connect: { ca: [...rootCertificates, ...caCertificates] } });
-  return { fetch: undici.fetch, dispatcher };
+  return { ...response, body: body() };
 }
 
 /** Milliseconds a Retry-After value (delta-seconds or HTTP date) asks to wait; undefined when absent or bad. */

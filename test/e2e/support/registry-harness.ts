@@ -2,7 +2,14 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createPrivateKey, createSign, randomUUID, X509Certificate } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  get as httpGet,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { get as httpsGet } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +40,8 @@ export interface TestRegistry {
   credentials?: RegistryCredentials;
   /** Token kind only: the realm URL of the token server and the service name. */
   token?: { realm: string; service: string; issuer: string };
+  /** With `tls`: the PEM file of the CA that signed the registry's certificate (for 127.0.0.1). */
+  caFile?: string;
   stop(): Promise<void>;
 }
 
@@ -75,13 +84,22 @@ process.on("exit", () => {
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** How a harness registry serves: plain HTTP (default), or HTTPS with a certificate from a CA of its own. */
+export interface RegistryStartOptions {
+  tls?: boolean;
+}
+
 /**
  * Starts /usr/bin/docker-registry on 127.0.0.1 and a free port, with filesystem storage in a temp
  * dir, deletes enabled and quiet logs. `htpasswd` requires Basic auth; `token` runs a Docker token
- * server on another loopback port issuing ES256 JWTs (x5c header) for the harness user.
+ * server on another loopback port issuing ES256 JWTs (x5c header) for the harness user. With `tls`, it
+ * serves HTTPS with a certificate signed by a throwaway CA (`caFile`).
  */
-export async function startRegistry(kind: RegistryKind): Promise<TestRegistry> {
-  const missing = registryToolsMissing(kind);
+export async function startRegistry(
+  kind: RegistryKind,
+  options: RegistryStartOptions = {},
+): Promise<TestRegistry> {
+  const missing = registryToolsMissing(kind) || (options.tls ? registryToolsMissing("token") : false);
   if (missing) throw new Error(`Cannot start the ${kind} registry: ${missing}`);
   const dir = await mkdtemp(join(tmpdir(), `cipolice-registry-${kind}-`));
   liveDirs.add(dir);
@@ -93,7 +111,8 @@ export async function startRegistry(kind: RegistryKind): Promise<TestRegistry> {
       tokenServer = await startTokenServer(dir);
       auth.config = tokenAuthConfig(tokenServer.realm, join(dir, "token.crt"));
     }
-    const { child, port } = await spawnRegistry(dir, auth.config);
+    const tls = options.tls ? await makeServerCertificate(dir) : undefined;
+    const { child, port } = await spawnRegistry(dir, (tls?.config ?? "") + auth.config, tls?.caFile);
     const host = `127.0.0.1:${port}`;
     const running = tokenServer;
     const stop = once(async () => {
@@ -102,7 +121,8 @@ export async function startRegistry(kind: RegistryKind): Promise<TestRegistry> {
       await rm(dir, { recursive: true, force: true });
       liveDirs.delete(dir);
     });
-    const registry: TestRegistry = { kind, url: `http://${host}`, host, stop };
+    const registry: TestRegistry = { kind, url: `${tls ? "https" : "http"}://${host}`, host, stop };
+    if (tls) registry.caFile = tls.caFile;
     if (kind !== "anonymous") registry.credentials = { ...HARNESS_CREDENTIALS };
     if (running) registry.token = { realm: running.realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER };
     return registry;
@@ -177,12 +197,42 @@ function registryConfig(dir: string, port: number, auth: string): string {
   ].join("\n");
 }
 
-async function spawnRegistry(dir: string, auth: string): Promise<{ child: ChildProcess; port: number }> {
+/** A CA and a server certificate for 127.0.0.1 signed by it, as the registry's `http.tls` config. */
+async function makeServerCertificate(dir: string): Promise<{ caFile: string; config: string }> {
+  const file = (name: string) => join(dir, name);
+  const ecKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await execFileAsync("openssl", [
+    ...["req", "-x509", ...ecKey, "-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "2"],
+    ...["-subj", "/CN=cipolice-test-ca"],
+  ]);
+  await execFileAsync("openssl", [
+    ...["req", ...ecKey, "-keyout", file("server.key"), "-out", file("server.csr")],
+    ...["-subj", "/CN=127.0.0.1"],
+  ]);
+  await writeFile(file("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  await execFileAsync("openssl", [
+    ...["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key")],
+    ...["-CAcreateserial", "-out", file("server.crt"), "-days", "2", "-extfile", file("server.ext")],
+  ]);
+  const config = [
+    "  tls:",
+    `    certificate: ${JSON.stringify(file("server.crt"))}`,
+    `    key: ${JSON.stringify(file("server.key"))}`,
+    "",
+  ].join("\n");
+  return { caFile: file("ca.crt"), config };
+}
+
+async function spawnRegistry(
+  dir: string,
+  extraConfig: string,
+  caFile?: string,
+): Promise<{ child: ChildProcess; port: number }> {
   let lastError = "";
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     const port = await freePort();
     const configFile = join(dir, "config.yml");
-    await writeFile(configFile, registryConfig(dir, port, auth));
+    await writeFile(configFile, registryConfig(dir, port, extraConfig));
     // Drop REGISTRY_* variables: Distribution lets them override the config file.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("REGISTRY_")));
     const child = spawn(REGISTRY_BIN, ["serve", configFile], { stdio: ["ignore", "ignore", "pipe"], env });
@@ -193,7 +243,7 @@ async function spawnRegistry(dir: string, auth: string): Promise<{ child: ChildP
     child.stderr?.on("data", (chunk: string) => {
       if (stderr.length < 8_000) stderr += chunk;
     });
-    const outcome = await waitReady(`http://127.0.0.1:${port}/v2/`, child);
+    const outcome = await waitReady(`${caFile ? "https" : "http"}://127.0.0.1:${port}/v2/`, child, caFile);
     if (outcome === "ready") {
       // Unref'd: pending tests keep the loop alive; a forgotten stop() is cleaned by the exit hook.
       child.unref();
@@ -207,21 +257,33 @@ async function spawnRegistry(dir: string, auth: string): Promise<{ child: ChildP
   throw new Error(`Cannot start ${REGISTRY_BIN}: ${lastError} (${dir})`);
 }
 
-async function waitReady(url: string, child: ChildProcess): Promise<"ready" | string> {
+async function waitReady(url: string, child: ChildProcess, caFile?: string): Promise<"ready" | string> {
+  const ca = caFile === undefined ? undefined : await readFile(caFile, "utf8");
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
       return `exited with ${child.exitCode ?? child.signalCode}`;
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return "ready";
+      const status = await probeStatus(url, ca);
+      if (status === 200 || status === 401) return "ready";
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   return `no answer on ${url} within ${READY_TIMEOUT_MS} ms`;
+}
+
+/** The HTTP status `url` answers with (over HTTPS trusting `ca` when given), within a second. */
+function probeStatus(url: string, ca?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const options = { signal: AbortSignal.timeout(1_000), ...(ca === undefined ? {} : { ca }) };
+    const request = (url.startsWith("https:") ? httpsGet : httpGet)(url, options, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("error", reject);
+  });
 }
 
 async function killChild(child: ChildProcess): Promise<void> {
