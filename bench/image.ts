@@ -58,17 +58,27 @@ try {
     ]);
     if (run.status !== 0) throw new Error(String(run.stderr));
   };
+  // The floor of any Node.js CLI: a process that starts and does nothing
+  const nodeStart = () => {
+    const run = spawnSync(process.execPath, ["--max-semi-space-size=32", "-e", "0"]);
+    if (run.status !== 0) throw new Error(String(run.stderr));
+  };
   const median = (t: number[]) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)] as number;
   const skopeoMs: number[] = [];
   const cliMs: number[] = [];
   const libMs: number[] = [];
+  const nodeMs: number[] = [];
   for (let i = 0; i < 11; i++) {
     skopeoMs.push(time(skopeo));
+    nodeMs.push(time(nodeStart));
     cliMs.push(time(cli));
     libMs.push(await timeAsync(() => readImageFacts({ kind: "registry", reference: ref })));
   }
   const s = median(skopeoMs);
   console.log(`skopeo inspect --config (fresh process):  ${s.toFixed(1)} ms`);
+  console.log(
+    `node -e 0 (fresh process, the floor):      ${median(nodeMs).toFixed(1)} ms   ratio ${(median(nodeMs) / s).toFixed(2)}x`,
+  );
   console.log(
     `cipolice facts (fresh process):           ${median(cliMs).toFixed(1)} ms   ratio ${(median(cliMs) / s).toFixed(2)}x`,
   );
