@@ -15,6 +15,6 @@ COPY package.json ./
 COPY bin ./bin
 COPY policies ./policies
 USER node
-# The same Node flag as bin/cipolice.js's first line (a larger young generation for large reports).
-ENTRYPOINT ["node", "--max-semi-space-size=32", "/app/bin/cipolice.js"]
+# The same Node flag as bin/cipolice.cjs's first line (a larger young generation for large reports).
+ENTRYPOINT ["node", "--max-semi-space-size=32", "/app/bin/cipolice.cjs"]
 CMD ["--help"]

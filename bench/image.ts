@@ -52,7 +52,7 @@ try {
   const cli = () => {
     const run = spawnSync(process.execPath, [
       "--max-semi-space-size=32",
-      join(root, "bin/cipolice.js"),
+      join(root, "bin/cipolice.cjs"),
       "facts",
       ref,
     ]);

@@ -1,10 +1,11 @@
 /**
  * Bundles the CLI into dist/cli/cipolice.cjs and writes its V8 code cache beside it (run by `npm run build`):
  *   node --import tsx scripts/bundle-cli.ts
- * bin/cipolice.js loads that one file: a fresh process then skips resolving and compiling ~200 modules.
+ * bin/cipolice.cjs loads that one file: a fresh process then skips resolving and compiling ~200 modules.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -18,9 +19,10 @@ mkdirSync(outDir, { recursive: true });
 for (const name of readdirSync(outDir, { withFileTypes: true })) {
   if (name.isFile() && name.name.startsWith("cipolice.cjs.")) rmSync(join(outDir, name.name));
 }
-await build({
+const built = await build({
   entryPoints: [join(root, "src/cli/entry.ts")],
   outfile: outFile,
+  write: false,
   bundle: true,
   platform: "node",
   target: "node20",
@@ -30,12 +32,17 @@ await build({
   banner: { js: 'const __cipoliceModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
+const code = built.outputFiles.find((f) => f.path === outFile)?.text;
+if (code === undefined) throw new Error(`esbuild did not produce ${outFile}`);
+// The first line names this build: bin/cipolice.cjs reads the code cache made for exactly this text
+const buildId = createHash("sha256").update(code).digest("hex").slice(0, 16);
+writeFileSync(outFile, `// cipolice-build ${buildId}\n${code}`);
 // The cache must be made with the V8 flags the binary runs with (its shebang), or V8 rejects it
 const run = spawnSync(
   process.execPath,
   [
     "--max-semi-space-size=32",
-    join(root, "bin/cipolice.js"),
+    join(root, "bin/cipolice.cjs"),
     "check",
     "--facts",
     join(root, "examples/webapp.facts.json"),

@@ -1,9 +1,7 @@
 import { Option } from "@commander-js/extra-typings";
 import type { RegistryClientOptions } from "../image/registry/registry-client.js";
 import { CipError, type ImageFacts, type Platform } from "../model/index.js";
-import { type GatheredFacts, type GatherInput, gatherFacts } from "../service/gather-facts.js";
-import { parseImageArgument } from "../service/image-argument.js";
-import { readImageFacts } from "../service/read-image.js";
+import type { GatheredFacts, GatherInput } from "../service/gather-facts.js";
 import { progressOnStderr } from "./progress.js";
 import { expandReportPaths, readInputFile } from "./read-input.js";
 
@@ -69,6 +67,11 @@ export async function imageFactsFor(
   maxBytes: number,
 ): Promise<ImageFacts | undefined> {
   if (image === undefined) return undefined;
+  // Loaded on use, as every command action's heavy parts: `--help` and other commands need not pay for them
+  const [{ parseImageArgument }, { readImageFacts }] = await Promise.all([
+    import("../service/image-argument.js"),
+    import("../service/read-image.js"),
+  ]);
   const argument = parseImageArgument(image);
   const described = opts.facts !== undefined || opts.report.length > 0;
   if (argument.kind === "registry" && described && !opts.pull) return undefined;
@@ -154,7 +157,8 @@ export function gatherInput(
 }
 
 /** Gathers facts, showing progress through the reports when there are many. */
-export function gatherWithProgress(input: GatherInput): GatheredFacts {
+export async function gatherWithProgress(input: GatherInput): Promise<GatheredFacts> {
+  const { gatherFacts } = await import("../service/gather-facts.js");
   const progress = progressOnStderr("reading reports");
   try {
     return gatherFacts({ ...input, onReport: (i, total, source) => progress.step(i, total, source) });

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CipError } from "../model/index.js";
-import { REPORT_FORMAT_NAMES } from "../report/formats.js";
+import { REPORT_FORMAT_NAMES } from "../report/format-names.js";
 
 /** One report to write: a format and where (undefined: standard output). */
 export interface ReportTarget {
@@ -28,7 +28,7 @@ export function reportTargets(formats: readonly string[], outputs: readonly stri
     const eq = value.indexOf("=");
     const format = eq > 0 ? value.slice(0, eq) : value;
     const path = eq > 0 ? value.slice(eq + 1) : outputs[i];
-    if (!REPORT_FORMAT_NAMES.includes(format)) {
+    if (!(REPORT_FORMAT_NAMES as readonly string[]).includes(format)) {
       throw new CipError("CIP_USAGE", `Cannot use format ${JSON.stringify(format)}: no such format`, {
         hint: `Choose one of ${REPORT_FORMAT_NAMES.join(", ")}.`,
       });

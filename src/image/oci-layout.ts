@@ -62,7 +62,8 @@ export async function readOciLayout(dir: string, options: OciLayoutOptions = {})
     const where = `${root}, blob ${descriptor.digest}`;
     const classified = classifyManifest(doc, descriptor.mediaType, where, "descriptor");
     if (classified.kind === "index") {
-      indexDigest = descriptor.digest;
+      // The outermost index is the one the tag names, as the registry client records it
+      indexDigest ??= descriptor.digest;
       descriptor = choosePlatform(
         classified.manifests,
         options.platform,

@@ -19,7 +19,7 @@ export interface ResolvedImage {
   location: string;
   /** Digest of the single-platform manifest, when the source has one (docker ≤24 archives do not). */
   manifestDigest?: string;
-  /** Digest of the index or manifest list the platform was chosen from. */
+  /** Digest of the index or manifest list the reference names (the outermost, when indexes nest). */
   indexDigest?: string;
   manifestMediaType: string;
   manifest: unknown;

@@ -1,6 +1,7 @@
 import type { DecisionV1 } from "../model/index.js";
 import { formatAnchore } from "./anchore-format.js";
 import { formatExplain } from "./explain-format.js";
+import type { ReportFormatName } from "./format-names.js";
 import { formatGitlab } from "./gitlab-format.js";
 import { formatHtml } from "./html-format.js";
 import { formatJson } from "./json-format.js";
@@ -14,7 +15,7 @@ import { formatTable } from "./table-format.js";
 export type ReportFormatter = (decision: DecisionV1, options: ReportOptions) => string;
 
 /** Every output format by name; `--format` chooses from these. */
-export const REPORT_FORMATS: Readonly<Record<string, ReportFormatter>> = {
+export const REPORT_FORMATS: Readonly<Record<ReportFormatName, ReportFormatter>> = {
   table: formatTable,
   json: formatJson,
   anchore: formatAnchore,
@@ -26,5 +27,4 @@ export const REPORT_FORMATS: Readonly<Record<string, ReportFormatter>> = {
   explain: formatExplain,
 };
 
-/** Names of the output formats, for help and error messages. */
-export const REPORT_FORMAT_NAMES: readonly string[] = Object.keys(REPORT_FORMATS);
+export { REPORT_FORMAT_NAMES } from "./format-names.js";

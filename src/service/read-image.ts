@@ -1,8 +1,6 @@
 import { factsFromImage } from "../image/config-facts.js";
-import { readDockerArchive } from "../image/docker-archive.js";
 import { parseImageReference } from "../image/image-reference.js";
-import { readOciLayout } from "../image/oci-layout.js";
-import { RegistryClient, type RegistryClientOptions } from "../image/registry/registry-client.js";
+import type { RegistryClientOptions } from "../image/registry/registry-client.js";
 import type { ResolvedImage } from "../image/resolved-image.js";
 import type { ImageFacts, Platform } from "../model/index.js";
 import type { ImageArgument } from "./image-argument.js";
@@ -24,19 +22,26 @@ export async function readImageFacts(
   return factsFromImage(image, options.dockerfile !== undefined ? { dockerfile: options.dockerfile } : {});
 }
 
-function resolve(argument: ImageArgument, options: ReadImageOptions): Promise<ResolvedImage> {
+// Each source's reader is loaded when used: a registry read need not load tar and zlib, nor an archive HTTP
+async function resolve(argument: ImageArgument, options: ReadImageOptions): Promise<ResolvedImage> {
   switch (argument.kind) {
-    case "oci-layout":
+    case "oci-layout": {
+      const { readOciLayout } = await import("../image/oci-layout.js");
       return readOciLayout(argument.path, {
         ...(argument.tag !== undefined ? { tag: argument.tag } : {}),
         ...(options.platform ? { platform: options.platform } : {}),
       });
-    case "docker-archive":
+    }
+    case "docker-archive": {
+      const { readDockerArchive } = await import("../image/docker-archive.js");
       return readDockerArchive(argument.path, argument.tag !== undefined ? { tag: argument.tag } : {});
-    case "registry":
+    }
+    case "registry": {
+      const { RegistryClient } = await import("../image/registry/registry-client.js");
       return new RegistryClient({
         ...options.registry,
         ...(options.platform ? { platform: options.platform } : {}),
       }).resolveImage(parseImageReference(argument.reference));
+    }
   }
 }

@@ -8,12 +8,12 @@ import { REPO_ROOT } from "../support/corpus.js";
 import { runCli } from "../support/run-cli.js";
 
 const NOW = ["--now", "2026-11-22T00:00:00Z"];
-// The V8 flag of bin/cipolice.js's shebang: the code cache is only valid under the same flags
+// The V8 flag of bin/cipolice.cjs's shebang: the code cache is only valid under the same flags
 const BIN_FLAGS = ["--max-semi-space-size=32"];
 
 /** Runs the shipped binary as its shebang does. */
 function runBinary(args: string[]) {
-  return spawnSync(process.execPath, [...BIN_FLAGS, join(REPO_ROOT, "bin/cipolice.js"), ...args], {
+  return spawnSync(process.execPath, [...BIN_FLAGS, join(REPO_ROOT, "bin/cipolice.cjs"), ...args], {
     cwd: REPO_ROOT,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },

@@ -1,8 +1,6 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
-import { REPORT_FORMAT_NAMES, REPORT_FORMATS, type ReportFormatter } from "../../report/formats.js";
-import { checkImage } from "../../service/check-image.js";
-import { loadBundle, loadWhitelistBundle } from "../../service/load-bundle.js";
+import { REPORT_FORMAT_NAMES, type ReportFormatName } from "../../report/format-names.js";
 import { EXIT } from "../exit-codes.js";
 import {
   collect,
@@ -102,6 +100,11 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
           hint: "A clair-cicd whitelist is a policy of its own: choose one of them.",
         });
       }
+      const [{ loadBundle, loadWhitelistBundle }, { checkImage }, { REPORT_FORMATS }] = await Promise.all([
+        import("../../service/load-bundle.js"),
+        import("../../service/check-image.js"),
+        import("../../report/formats.js"),
+      ]);
       const bundle =
         opts.whitelist !== undefined
           ? loadWhitelistBundle(
@@ -117,7 +120,7 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
                 strict: opts.strict,
               },
             );
-      const { facts, notes } = gatherWithProgress(
+      const { facts, notes } = await gatherWithProgress(
         gatherInput(image, opts, maxBytes, await imageFactsFor(image, opts, maxBytes)),
       );
       const decision = checkImage(bundle, facts, {
@@ -129,7 +132,7 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       });
       for (const target of [...targets, ...(opts.explain && !explainOnly ? [{ format: "explain" }] : [])]) {
         const out = outputTo(target.path);
-        const format = REPORT_FORMATS[target.format] as ReportFormatter;
+        const format = REPORT_FORMATS[target.format as ReportFormatName];
         out.write(
           format(decision, {
             color: useColor(out),

@@ -38,7 +38,7 @@ export function factsCommand(setExitCode: (code: number) => void) {
           },
         );
       }
-      const { facts, notes } = gatherWithProgress(
+      const { facts, notes } = await gatherWithProgress(
         gatherInput(
           image,
           opts,

@@ -1,9 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Command, Option } from "@commander-js/extra-typings";
-import { parse as parseYaml } from "yaml";
 import { CipError, isCipError } from "../../model/index.js";
-import { GATES } from "../../policy/catalog.js";
-import { loadBundle } from "../../service/load-bundle.js";
 import { EXIT } from "../exit-codes.js";
 import { formatProblem } from "../print-error.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
@@ -20,8 +17,9 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
     .argument("<files...>", "bundle files (JSON or YAML)")
     .option("--no-strict", "accept gates anchore-engine retired (reported as warnings)")
     .option("--max-input-size <bytes>", "refuse files larger than this", String(DEFAULT_MAX_INPUT_BYTES))
-    .action((files, opts) => {
+    .action(async (files, opts) => {
       const maxBytes = parseByteSize(opts.maxInputSize);
+      const { loadBundle } = await import("../../service/load-bundle.js");
       let worst: number = EXIT.pass;
       for (const file of files) {
         try {
@@ -53,7 +51,8 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option("--format <name>", "output format").choices(["text", "json", "markdown"]).default("text"),
     )
-    .action((opts) => {
+    .action(async (opts) => {
+      const { GATES } = await import("../../policy/catalog.js");
       process.stdout.write(formatGates(GATES, opts.format as "text" | "json" | "markdown"));
     });
 
@@ -64,7 +63,7 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
     )
     .argument("[file]", "where to write it", "cipolice-policy.yaml")
     .option("--force", "overwrite an existing file")
-    .action((file, opts) => {
+    .action(async (file, opts) => {
       if (existsSync(file) && !opts.force) {
         throw new CipError("CIP_USAGE", `Cannot write ${file}: the file exists`, {
           hint: "Choose another name or pass --force.",
@@ -73,7 +72,9 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
       const text = readFileSync(DEFAULT_BUNDLE_PATH, "utf8");
       // The shipped file points editors at the schema by a path inside this repository: not valid beside the user's copy.
       const yamlText = text.replace(/^# yaml-language-server: \$schema=.*\n/, "");
-      const body = file.endsWith(".json") ? `${JSON.stringify(parseYaml(yamlText), null, 2)}\n` : yamlText;
+      const body = file.endsWith(".json")
+        ? `${JSON.stringify((await import("yaml")).parse(yamlText), null, 2)}\n`
+        : yamlText;
       try {
         writeFileSync(file, body);
       } catch (error) {

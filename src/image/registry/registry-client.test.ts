@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type ManifestDescriptor, putManifest } from "../../../test/e2e/support/images.js";
 import type { CipError } from "../../model/index.js";
 import { RegistryClient } from "./registry-client.js";
 
@@ -470,5 +471,145 @@ describe("RegistryClient network failures", () => {
       code: "CIP_FILE_READ",
       message: /Cannot read the CA file \/nonexistent\/ca\.pem/,
     });
+  });
+});
+
+describe("RegistryClient follows nested indexes (an index entry that is an index)", { skip: SKIP }, () => {
+  const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+  const ARM64 = { os: "linux", architecture: "arm64" };
+  let registry: LocalRegistry;
+  let work: string;
+  /** The layout's manifests by architecture, as index entries with their platform. */
+  const entries = new Map<string, ManifestDescriptor & { platform: { os: string; architecture: string } }>();
+  let inner: ManifestDescriptor;
+  let outer: ManifestDescriptor;
+  const ref = (tag: string) => ({ registry: registry.host, repository: "test/nested", tag });
+  const index = (manifests: object[], annotations?: Record<string, string>) => ({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests,
+    ...(annotations === undefined ? {} : { annotations }),
+  });
+
+  before(async () => {
+    registry = await startRegistry();
+    work = mkdtempSync(join(tmpdir(), "cip-nested-"));
+    const layout = buildLayout(work, ["amd64", "arm64"]);
+    const layoutIndex = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as {
+      manifests: (ManifestDescriptor & { annotations: Record<string, string> })[];
+    };
+    for (const m of layoutIndex.manifests) {
+      const architecture = m.annotations["org.opencontainers.image.ref.name"] ?? "";
+      const dest = `docker://${registry.host}/test/nested:${architecture}`;
+      run("skopeo", ["copy", "--dest-tls-verify=false", `oci:${layout}:${architecture}`, dest]);
+      entries.set(architecture, {
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.size,
+        platform: { os: "linux", architecture },
+      });
+    }
+    inner = await putManifest(registry, "test/nested", "inner", index([...entries.values()]));
+    // One entry without a platform: the only candidate, as selectPlatform and the layout reader take it
+    outer = await putManifest(registry, "test/nested", "nested", index([inner]));
+  });
+
+  after(async () => {
+    await registry?.stop();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  test("resolves index -> index -> manifest to the asked platform, as skopeo does", async () => {
+    const image = await new RegistryClient({ platform: ARM64 }).resolveImage(ref("nested"));
+    const nested = `docker://${registry.host}/test/nested:nested`;
+    const arm = skopeoJson(["--override-arch=arm64", nested]);
+    const armConfig = skopeoJson(["--override-arch=arm64", "--config", nested]);
+    assert.equal(image.manifestDigest, entries.get("arm64")?.digest);
+    // The digest the reference names, as for a one-level index
+    assert.equal(image.indexDigest, outer.digest);
+    assert.equal(arm.Digest, outer.digest);
+    assert.deepEqual(image.config, armConfig);
+    assert.equal((image.config as { architecture: string }).architecture, "arm64");
+    assert.deepEqual(
+      image.layers.map((l) => l.digest),
+      arm.Layers,
+    );
+    const amd = await new RegistryClient({ platform: AMD64 }).resolveImage(ref("nested"));
+    assert.equal(amd.manifestDigest, entries.get("amd64")?.digest);
+  });
+
+  test("chooses the platform at every level: an arm64 index beside an amd64 manifest", async () => {
+    const armOnly = await putManifest(
+      registry,
+      "test/nested",
+      "arm-only",
+      index([entries.get("arm64") as object]),
+    );
+    const split = await putManifest(
+      registry,
+      "test/nested",
+      "split",
+      index([{ ...armOnly, platform: ARM64 }, entries.get("amd64") as object]),
+    );
+    const arm = await new RegistryClient({ platform: ARM64 }).resolveImage(ref("split"));
+    assert.equal(arm.manifestDigest, entries.get("arm64")?.digest);
+    assert.equal(arm.indexDigest, split.digest);
+    const amd = await new RegistryClient({ platform: AMD64 }).resolveImage(ref("split"));
+    assert.equal(amd.manifestDigest, entries.get("amd64")?.digest);
+  });
+
+  test("a platform missing from the inner index is refused, naming the inner index and the way to it", async () => {
+    const client = new RegistryClient({ platform: { os: "linux", architecture: "s390x" } });
+    const error = await rejectsWith(
+      client.resolveImage(ref("nested")),
+      "CIP_USAGE",
+      /linux\/s390x is not in the index, which has linux\/amd64, linux\/arm64/,
+    );
+    assert.ok(error.message.includes(`index ${inner.digest} of ${registry.host}/test/nested:nested`));
+    assert.ok(error.message.includes(`reached through ${outer.digest}`));
+  });
+
+  test("8 nested indexes resolve; 9 are refused with CIP_IMAGE_INVALID naming the chain", async () => {
+    // outer -> inner is 2 deep; each tag deepN wraps the one before
+    const chain = [outer.digest, inner.digest];
+    let link = outer;
+    for (let depth = 3; depth <= 9; depth++) {
+      link = await putManifest(registry, "test/nested", `deep${depth}`, index([link]));
+      chain.unshift(link.digest);
+    }
+    const client = new RegistryClient({ platform: ARM64 });
+    const eight = await client.resolveImage(ref("deep8"));
+    assert.equal(eight.manifestDigest, entries.get("arm64")?.digest);
+    assert.equal(eight.indexDigest, chain[1]);
+    const error = await rejectsWith(
+      client.resolveImage(ref("deep9")),
+      "CIP_IMAGE_INVALID",
+      /test\/nested:deep9: its indexes are nested more than 8 deep/,
+    );
+    assert.ok(error.message.includes(`(${chain.join(" -> ")})`), error.message);
+  });
+
+  test("an inner index whose content does not match its digest is refused", async () => {
+    // An inner index of its own (an annotation makes it unique), so tampering with it spoils no other test
+    const own = await putManifest(
+      registry,
+      "test/nested",
+      "tamper-inner",
+      index([...entries.values()], { "org.cipolice.test": "a" }),
+    );
+    await putManifest(registry, "test/nested", "tamper", index([own]));
+    const hex = own.digest.slice("sha256:".length);
+    const blob = join(registry.dir, "data/docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+    writeFileSync(
+      blob,
+      readFileSync(blob, "utf8").replace('"org.cipolice.test":"a"', '"org.cipolice.test":"b"'),
+    );
+    const client = new RegistryClient({ platform: ARM64 });
+    const error = await rejectsWith(
+      client.resolveImage(ref("tamper")),
+      "CIP_REGISTRY",
+      /Cannot trust the manifest of test\/nested@sha256:[0-9a-f]{64}: its digest is sha256:[0-9a-f]{64}/,
+    );
+    assert.ok(error.message.includes(`expected ${own.digest}`), error.message);
   });
 });

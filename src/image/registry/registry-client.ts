@@ -1,5 +1,5 @@
 import type { ImageRef, Platform } from "../../model/index.js";
-import { type CipError, isCipError } from "../../model/index.js";
+import { CipError, isCipError } from "../../model/index.js";
 import { type ClassifiedManifest, classifyManifest, MANIFEST_ACCEPT } from "../manifest.js";
 import { defaultPlatform, selectPlatform } from "../platform.js";
 import type { ResolvedImage } from "../resolved-image.js";
@@ -51,6 +51,8 @@ const MiB = 1024 * 1024;
 const MAX_BLOB_REDIRECTS = 5;
 /** Bound on Link pagination, so a registry that always answers "next" cannot loop the client forever. */
 const MAX_PAGES = 10_000;
+/** Indexes nested deeper than this are refused (a hostile or broken chain), as the OCI layout reader does. */
+const MAX_INDEX_DEPTH = 8;
 
 interface RegistryState {
   /** `https://host[:port]` or `http://…`, as the ping found it. */
@@ -63,6 +65,11 @@ interface FetchedManifest {
   mediaType: string;
   document: unknown;
   classified: ClassifiedManifest;
+}
+
+/** A fetched manifest that is not an index: what following indexes ends on. */
+interface SingleManifest extends FetchedManifest {
+  classified: Exclude<ClassifiedManifest, { kind: "index" }>;
 }
 
 /**
@@ -108,31 +115,16 @@ export class RegistryClient {
   }
 
   /**
-   * Resolves a reference to one single-platform image: its manifest (an index resolved to the client's
-   * platform), its config blob (digest verified) and its layer descriptors.
+   * Resolves a reference to one single-platform image: its manifest (an index followed to the client's
+   * platform, through nested indexes at most 8 deep), its config blob (digest verified) and its layer
+   * descriptors. `indexDigest` is the digest of the index the reference points at, when it is one.
+   * Throws CIP_USAGE when an index lacks the platform, CIP_IMAGE_INVALID when indexes nest too deep.
    */
   async resolveImage(ref: ImageRef): Promise<ResolvedImage> {
     const state = await this.ping(ref.registry);
     const reference = ref.digest ?? ref.tag ?? "latest";
     const top = await this.fetchManifest(ref, reference, ref.digest);
-    let manifest = top;
-    let indexDigest: string | undefined;
-    if (top.classified.kind === "index") {
-      // Throws CIP_USAGE listing the platforms the index has
-      const entry = selectPlatform(
-        top.classified,
-        this.platform,
-        `index of ${describeRef(ref)} (${state.base})`,
-      );
-      indexDigest = top.digest;
-      manifest = await this.fetchManifest(ref, entry.digest, entry.digest);
-      if (manifest.classified.kind === "index") {
-        throw registryError(
-          `Cannot resolve ${describeRef(ref)}: the index entry ${entry.digest} is itself an index (${state.base})`,
-          "Nested indexes are not resolved; point at a single-platform manifest by digest.",
-        );
-      }
-    }
+    const manifest = await this.followIndexes(ref, top, state.base);
     const classified = manifest.classified;
     const resolved: ResolvedImage = {
       ref,
@@ -144,7 +136,8 @@ export class RegistryClient {
       config: undefined,
       layers: [],
     };
-    if (indexDigest !== undefined) resolved.indexDigest = indexDigest;
+    // The top index is what the reference names (its repo digest), however deep the chosen manifest is
+    if (top.classified.kind === "index") resolved.indexDigest = top.digest;
     switch (classified.kind) {
       case "image": {
         resolved.configDigest = classified.config.digest;
@@ -162,12 +155,39 @@ export class RegistryClient {
           `Cannot resolve ${describeRef(ref)}: it is an artifact of type ${classified.artifactType}, not a container image (${state.base})`,
           "Point at a container image, not a signature, SBOM or other artifact.",
         );
-      default:
-        throw registryError(
-          `Cannot resolve ${describeRef(ref)}: the manifest is an index inside an index (${state.base})`,
-          "Point at a single-platform manifest by digest.",
-        );
     }
+  }
+
+  /**
+   * Follows index → index → … → manifest (OCI lets an index entry be an index), choosing the client's
+   * platform at each level as the OCI layout reader does. Each entry is fetched by its digest and verified
+   * against it. Throws CIP_IMAGE_INVALID, naming the chain, past MAX_INDEX_DEPTH indexes or on a loop.
+   */
+  private async followIndexes(ref: ImageRef, top: FetchedManifest, base: string): Promise<SingleManifest> {
+    const chain: string[] = [];
+    let current = top;
+    while (current.classified.kind === "index") {
+      chain.push(current.digest);
+      if (chain.length > MAX_INDEX_DEPTH) {
+        throw nestingError(
+          `Cannot resolve ${describeRef(ref)}: its indexes are nested more than ${MAX_INDEX_DEPTH} deep (${chain.join(" -> ")}) (${base})`,
+        );
+      }
+      const where =
+        chain.length === 1
+          ? `index of ${describeRef(ref)} (${base})`
+          : `index ${current.digest} of ${describeRef(ref)}, reached through ${chain.slice(0, -1).join(" -> ")} (${base})`;
+      // Throws CIP_USAGE listing the platforms the index has
+      const entry = selectPlatform(current.classified, this.platform, where);
+      // Verified digests make a loop impossible short of a hash collision; refuse one rather than spin
+      if (chain.includes(entry.digest)) {
+        throw nestingError(
+          `Cannot resolve ${describeRef(ref)}: its indexes loop (${[...chain, entry.digest].join(" -> ")}) (${base})`,
+        );
+      }
+      current = await this.fetchManifest(ref, entry.digest, entry.digest);
+    }
+    return current as SingleManifest;
   }
 
   /** The digest of the manifest a reference points at (HEAD, Docker-Content-Digest; GET when absent). */
@@ -483,6 +503,13 @@ function statusHint(
         ? "The registry is failing; retry later or ask its operators."
         : "The registry refused the request; see its message.";
   }
+}
+
+/** A CIP_IMAGE_INVALID error for an index chain that cannot be followed. */
+function nestingError(message: string): CipError {
+  return new CipError("CIP_IMAGE_INVALID", message, {
+    hint: "Point at a single-platform manifest or a shallower index by digest, or ask the image's publisher to flatten its index.",
+  });
 }
 
 function describeRef(ref: ImageRef): string {

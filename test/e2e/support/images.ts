@@ -281,3 +281,51 @@ export async function skopeoInspectRaw(ref: string, creds?: RegistryCredentials)
   const args = ["inspect", "--raw", "--tls-verify=false", ...credsFlag("--creds", "--no-creds", creds)];
   return JSON.parse(await run("skopeo", [...args, withTransport(ref)]));
 }
+
+/** What a raw manifest push or look-up gives: the descriptor another index can list it by. */
+export interface ManifestDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/**
+ * PUTs a manifest or index document (its `mediaType` field is the Content-Type) to an anonymous registry as
+ * `repository:reference` with the Distribution API, for shapes skopeo does not write (an index of indexes).
+ * The registry must already hold what it lists. Returns the descriptor of the bytes sent.
+ */
+export async function putManifest(
+  registry: RegistryTarget,
+  repository: string,
+  reference: string,
+  document: { mediaType: string } & Record<string, unknown>,
+): Promise<ManifestDescriptor> {
+  const bytes = Buffer.from(JSON.stringify(document), "utf8");
+  const url = `http://${registry.host}/v2/${repository}/manifests/${reference}`;
+  const response = await fetch(url, {
+    method: "PUT",
+    headers: { "content-type": document.mediaType },
+    body: bytes,
+  });
+  const answer = await response.text();
+  if (response.status !== 201) throw new Error(`Cannot PUT ${url}: ${response.status} ${answer}`);
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const served = response.headers.get("docker-content-digest");
+  if (served !== digest) throw new Error(`Cannot PUT ${url}: the registry says ${served}, not ${digest}`);
+  return { mediaType: document.mediaType, digest, size: bytes.length };
+}
+
+/** The descriptor of a manifest an anonymous registry holds as `repository:reference` (GET, digest of the bytes). */
+export async function manifestDescriptor(
+  registry: RegistryTarget,
+  repository: string,
+  reference: string,
+): Promise<ManifestDescriptor> {
+  const url = `http://${registry.host}/v2/${repository}/manifests/${reference}`;
+  const response = await fetch(url, { headers: { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` } });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (!response.ok) throw new Error(`Cannot GET ${url}: ${response.status} ${bytes.toString("utf8")}`);
+  const mediaType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  return { mediaType, digest, size: bytes.length };
+}
