@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -7,93 +7,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type ManifestDescriptor, putManifest } from "../../../test/e2e/support/images.js";
+import {
+  freePort,
+  HARNESS_CREDENTIALS,
+  registryToolsMissing,
+  startRegistry,
+  type TestRegistry,
+} from "../../../test/e2e/support/registry-harness.js";
 import type { CipError } from "../../model/index.js";
 import { RegistryClient } from "./registry-client.js";
 
-const REGISTRY_BIN = "/usr/bin/docker-registry";
-const TOOLS = [REGISTRY_BIN, "/usr/bin/skopeo", "/usr/bin/umoci"];
-const MISSING = TOOLS.find((t) => !existsSync(t));
-const SKIP: false | string = MISSING === undefined ? false : `${MISSING} is not installed`;
+const MISSING = ["/usr/bin/skopeo", "/usr/bin/umoci"].find((t) => !existsSync(t));
+const SKIP: false | string =
+  registryToolsMissing("htpasswd") || (MISSING === undefined ? false : `${MISSING} is not installed`);
+const { username: USER, password: PASSWORD } = HARNESS_CREDENTIALS;
 const AMD64 = { os: "linux", architecture: "amd64" };
-
-/** A free loopback port: bound by the OS, then released for the registry to take. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface LocalRegistry {
-  host: string;
-  dir: string;
-  stop(): Promise<void>;
-}
-
-/** Starts a Distribution registry on loopback with filesystem storage in a temp dir; waits for /v2/. */
-async function startRegistry(htpasswd?: string): Promise<LocalRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), "cip-registry-"));
-  const port = await freePort();
-  const config = join(dir, "config.yml");
-  writeFileSync(
-    config,
-    [
-      "version: 0.1",
-      "log:",
-      "  level: error",
-      "  accesslog:",
-      "    disabled: true",
-      "storage:",
-      "  filesystem:",
-      `    rootdirectory: ${join(dir, "data")}`,
-      "http:",
-      `  addr: 127.0.0.1:${port}`,
-      ...(htpasswd === undefined
-        ? []
-        : ["auth:", "  htpasswd:", "    realm: cip-test", `    path: ${htpasswd}`]),
-      "",
-    ].join("\n"),
-  );
-  const child: ChildProcess = spawn(REGISTRY_BIN, ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const host = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      const r = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
-      if (r.status === 200 || r.status === 401) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill();
-      throw new Error(`docker-registry did not start on ${host}: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    host,
-    dir,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null) return done();
-        child.once("exit", done);
-        child.kill("SIGTERM");
-      }),
-  };
-}
 
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -173,12 +101,12 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern: Reg
 }
 
 describe("RegistryClient against a real Distribution registry", { skip: SKIP }, () => {
-  let registry: LocalRegistry;
+  let registry: TestRegistry;
   let work: string;
   const layoutDigests = new Map<string, string>();
 
   before(async () => {
-    registry = await startRegistry();
+    registry = await startRegistry("anonymous");
     work = mkdtempSync(join(tmpdir(), "cip-image-"));
     const layout = buildLayout(work, ["amd64", "arm64"]);
     addIndex(layout, ["amd64", "arm64"]);
@@ -313,8 +241,7 @@ describe("RegistryClient against a real Distribution registry", { skip: SKIP }, 
     ) as { config: { digest: string } };
     const hex = raw.config.digest.slice("sha256:".length);
     const blob = join(
-      registry.dir,
-      "data",
+      registry.storageDir,
       "docker",
       "registry",
       "v2",
@@ -356,20 +283,18 @@ describe("RegistryClient against a real Distribution registry", { skip: SKIP }, 
 });
 
 describe("RegistryClient with Basic authentication (htpasswd)", { skip: SKIP }, () => {
-  let registry: LocalRegistry;
+  let registry: TestRegistry;
   let work: string;
   const ref = () => ({ registry: registry.host, repository: "private/app", tag: "1" });
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), "cip-auth-"));
-    const htpasswd = join(work, "htpasswd");
-    writeFileSync(htpasswd, run("htpasswd", ["-Bbn", "alice", "s3cret"]));
-    registry = await startRegistry(htpasswd);
+    registry = await startRegistry("htpasswd");
     const layout = buildLayout(work, ["amd64"]);
     run("skopeo", [
       "copy",
       "--dest-tls-verify=false",
-      "--dest-creds=alice:s3cret",
+      `--dest-creds=${USER}:${PASSWORD}`,
       `oci:${layout}:amd64`,
       `docker://${registry.host}/private/app:1`,
     ]);
@@ -389,7 +314,7 @@ describe("RegistryClient with Basic authentication (htpasswd)", { skip: SKIP }, 
   test("credentials given directly are used", async () => {
     const client = new RegistryClient({
       platform: AMD64,
-      credentials: { username: "alice", password: "s3cret" },
+      credentials: { username: USER, password: PASSWORD },
     });
     const image = await client.resolveImage(ref());
     assert.equal((image.config as { config: { User: string } }).config.User, "1000");
@@ -398,7 +323,7 @@ describe("RegistryClient with Basic authentication (htpasswd)", { skip: SKIP }, 
 
   test("credentials come from Docker's config.json auths entry", async () => {
     const config = join(work, "config.json");
-    const auth = Buffer.from("alice:s3cret").toString("base64");
+    const auth = Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
     writeFileSync(config, JSON.stringify({ auths: { [`http://${registry.host}`]: { auth } } }));
     const client = new RegistryClient({ platform: AMD64, dockerConfigPath: config });
     assert.match(await client.headDigest(ref()), /^sha256:[0-9a-f]{64}$/);
@@ -407,7 +332,7 @@ describe("RegistryClient with Basic authentication (htpasswd)", { skip: SKIP }, 
   test("a wrong password is reported as refused credentials", async () => {
     const client = new RegistryClient({
       platform: AMD64,
-      credentials: { username: "alice", password: "wrong" },
+      credentials: { username: USER, password: "wrong" },
     });
     const error = await rejectsWith(client.headDigest(ref()), "CIP_REGISTRY", /401/);
     assert.match(error.hint ?? "", /refused the credentials/);
@@ -477,7 +402,7 @@ describe("RegistryClient network failures", () => {
 describe("RegistryClient follows nested indexes (an index entry that is an index)", { skip: SKIP }, () => {
   const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
   const ARM64 = { os: "linux", architecture: "arm64" };
-  let registry: LocalRegistry;
+  let registry: TestRegistry;
   let work: string;
   /** The layout's manifests by architecture, as index entries with their platform. */
   const entries = new Map<string, ManifestDescriptor & { platform: { os: string; architecture: string } }>();
@@ -492,7 +417,7 @@ describe("RegistryClient follows nested indexes (an index entry that is an index
   });
 
   before(async () => {
-    registry = await startRegistry();
+    registry = await startRegistry("anonymous");
     work = mkdtempSync(join(tmpdir(), "cip-nested-"));
     const layout = buildLayout(work, ["amd64", "arm64"]);
     const layoutIndex = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as {
@@ -599,7 +524,7 @@ describe("RegistryClient follows nested indexes (an index entry that is an index
     );
     await putManifest(registry, "test/nested", "tamper", index([own]));
     const hex = own.digest.slice("sha256:".length);
-    const blob = join(registry.dir, "data/docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+    const blob = join(registry.storageDir, "docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
     writeFileSync(
       blob,
       readFileSync(blob, "utf8").replace('"org.cipolice.test":"a"', '"org.cipolice.test":"b"'),

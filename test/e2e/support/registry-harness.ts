@@ -36,6 +36,8 @@ export interface TestRegistry {
   url: string;
   /** `127.0.0.1:port`, the registry part of an image reference. */
   host: string;
+  /** Root of the registry's filesystem storage (`docker/registry/v2/…` below it), for tests that tamper. */
+  storageDir: string;
   /** Present for `htpasswd` and `token`. */
   credentials?: RegistryCredentials;
   /** Token kind only: the realm URL of the token server and the service name. */
@@ -121,7 +123,8 @@ export async function startRegistry(
       await rm(dir, { recursive: true, force: true });
       liveDirs.delete(dir);
     });
-    const registry: TestRegistry = { kind, url: `${tls ? "https" : "http"}://${host}`, host, stop };
+    const url = `${tls ? "https" : "http"}://${host}`;
+    const registry: TestRegistry = { kind, url, host, storageDir: join(dir, "storage"), stop };
     if (tls) registry.caFile = tls.caFile;
     if (kind !== "anonymous") registry.credentials = { ...HARNESS_CREDENTIALS };
     if (running) registry.token = { realm: running.realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER };
