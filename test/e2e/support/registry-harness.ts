@@ -2,18 +2,12 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createPrivateKey, createSign, randomUUID, X509Certificate } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import {
-  createServer,
-  get as httpGet,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import { get as httpsGet } from "node:https";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { HttpClient } from "../../../src/image/registry/http-request.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -261,32 +255,27 @@ async function spawnRegistry(
 }
 
 async function waitReady(url: string, child: ChildProcess, caFile?: string): Promise<"ready" | string> {
-  const ca = caFile === undefined ? undefined : await readFile(caFile, "utf8");
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      return `exited with ${child.exitCode ?? child.signalCode}`;
-    try {
-      const status = await probeStatus(url, ca);
-      if (status === 200 || status === 401) return "ready";
-    } catch {
-      // not listening yet
+  const probe = new HttpClient(
+    caFile === undefined ? {} : { caCertificates: [await readFile(caFile, "utf8")] },
+  );
+  try {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        return `exited with ${child.exitCode ?? child.signalCode}`;
+      try {
+        const response = await probe.send(url, { method: "GET" }, 1_000);
+        await response.discard();
+        if (response.status === 200 || response.status === 401) return "ready";
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+    return `no answer on ${url} within ${READY_TIMEOUT_MS} ms`;
+  } finally {
+    probe.close();
   }
-  return `no answer on ${url} within ${READY_TIMEOUT_MS} ms`;
-}
-
-/** The HTTP status `url` answers with (over HTTPS trusting `ca` when given), within a second. */
-function probeStatus(url: string, ca?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const options = { signal: AbortSignal.timeout(1_000), ...(ca === undefined ? {} : { ca }) };
-    const request = (url.startsWith("https:") ? httpsGet : httpGet)(url, options, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("error", reject);
-  });
 }
 
 async function killChild(child: ChildProcess): Promise<void> {
