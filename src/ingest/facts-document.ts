@@ -50,7 +50,10 @@ const cvss = z.strictObject({
 
 const vulnerability = z.strictObject({
   id: str.min(1).describe("Identifier (`CVE-2021-44228`, `GHSA-…`)."),
-  aliases: strList.optional(),
+  aliases: strList.optional().describe("One-to-one aliases of the id (a GHSA and its CVE)."),
+  advisories: strList
+    .optional()
+    .describe("Advisories covering the finding (DSA, RHSA, USN, …) and other related ids; never merged on."),
   package: packageRef,
   severity: z.enum(SEVERITIES as [string, ...string[]]),
   cvss: z.array(cvss).optional(),

@@ -3,7 +3,7 @@ import type { ParsedReport } from "./parsed-report.js";
 
 /**
  * Merges the facts several reports give about one image into the facts the policy sees. The same
- * vulnerability (by id or alias) on the same package and location appears once, citing every scanner that
+ * vulnerability (by id or one-to-one alias, never by advisory) on the same package and location appears once, citing every scanner that
  * found it, with the union of their CVSS entries and fixed versions and the highest severity. Packages are
  * unified by type, name, version and location, from reports that list the whole inventory only. `base`
  * (facts from a file or the image itself) wins where both say something about the image.
@@ -103,6 +103,7 @@ const RANK = { unknown: 0, negligible: 1, low: 2, medium: 3, high: 4, critical: 
 function combine(a: Vulnerability, b: Vulnerability, scanner: string | undefined): Vulnerability {
   const aliases = new Set([...(a.aliases ?? []), ...(b.aliases ?? []), ...(b.id !== a.id ? [b.id] : [])]);
   aliases.delete(a.id);
+  const advisories = new Set([...(a.advisories ?? []), ...(b.advisories ?? [])]);
   const cvss = [...(a.cvss ?? [])];
   for (const entry of b.cvss ?? []) if (!cvss.some((c) => sameCvss(c, entry))) cvss.push(entry);
   const fixVersions = [...new Set([...a.fix.versions, ...b.fix.versions])];
@@ -117,6 +118,7 @@ function combine(a: Vulnerability, b: Vulnerability, scanner: string | undefined
       versions: fixVersions,
     },
     ...(aliases.size > 0 ? { aliases: [...aliases] } : {}),
+    ...(advisories.size > 0 ? { advisories: [...advisories] } : {}),
     ...(cvss.length > 0 ? { cvss } : {}),
     sources,
     ...(a.knownExploited || b.knownExploited ? { knownExploited: true } : {}),

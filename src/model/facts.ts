@@ -152,7 +152,13 @@ export interface VexAssessment {
 export interface Vulnerability {
   /** Identifier (`CVE-2021-44228`, `GHSA-…`, `RHSA-…`). */
   id: string;
+  /** One-to-one aliases of the id (a GHSA and its CVE): the same vulnerability under another name. */
   aliases?: string[];
+  /**
+   * Advisories covering it (`DSA-6113-1`, `RHSA-…`, `USN-…`) and other related ids: shown and matchable, but
+   * findings never merge on them, since one advisory covers several vulnerabilities.
+   */
+  advisories?: string[];
   package: PackageRef;
   severity: Severity;
   cvss?: CvssEntry[];

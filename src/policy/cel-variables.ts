@@ -79,6 +79,7 @@ export interface CelCvss {
 export interface CelVulnerability {
   id: string;
   aliases: string[];
+  advisories: string[];
   severity: string;
   severityRank: bigint;
   package: CelPackage;
@@ -174,6 +175,7 @@ const CvssType = messageType<CelCvss>("Cvss", {
 const VulnerabilityType = messageType<CelVulnerability>("Vulnerability", {
   id: "string",
   aliases: "list<string>",
+  advisories: "list<string>",
   severity: "string",
   severityRank: "int",
   package: PackageType.name,
@@ -335,6 +337,7 @@ function celVulnerability(v: Vulnerability): CelVulnerability {
   return new VulnerabilityType.ctor({
     id: v.id,
     aliases: v.aliases ?? [],
+    advisories: v.advisories ?? [],
     severity: v.severity,
     severityRank: BigInt(severityRank(v.severity)),
     package: celPackage(v.package),

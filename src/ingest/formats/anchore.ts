@@ -10,7 +10,7 @@ import {
 import { normalizePackageType } from "../normalize/package-type.js";
 import type { ParsedReport } from "../parsed-report.js";
 import type { ReportFormat } from "../report-format.js";
-import { cvssVersion, FindingSet, findingSeverity, shortDescription } from "./findings-common.js";
+import { cvssVersion, FindingSet, findingSeverity, shortDescription, splitRelatedIds } from "./findings-common.js";
 
 const SCANNER = "anchore";
 // Anchore writes these where a value is absent, or `pkgdb` for "in the OS package database".
@@ -172,7 +172,7 @@ function securityEvaluationRow(reader: DocumentReader, row: JsonObject, path: st
   const id = reader.requiredString(row.vulnerabilityId, `${path}.vulnerabilityId`);
   const type = packageType(row.packageType);
   const { name, version } = splitPackage(reader.requiredString(row.package, `${path}.package`), type);
-  const aliases = (optionalString(row.cves) ?? "").split(/[\s,]+/).filter((a) => a !== "" && a !== id);
+  const related = splitRelatedIds(id, (optionalString(row.cves) ?? "").split(/[\s,]+/));
   const score = optionalNumber(row.nvdCvssBaseScore);
   // The score is NVD's base score; NVD has scored in CVSS 3.1 since 2019.
   const cvss: CvssEntry[] =
@@ -187,7 +187,7 @@ function securityEvaluationRow(reader: DocumentReader, row: JsonObject, path: st
   const description = shortDescription(row.description);
   return {
     id,
-    ...(aliases.length > 0 ? { aliases: [...new Set(aliases)] } : {}),
+    ...related,
     package: { name, version, type, ...(pkgPath ? { path: pkgPath } : {}) },
     severity: findingSeverity(row.severity, cvss),
     ...(cvss.length > 0 ? { cvss } : {}),

@@ -69,11 +69,11 @@ export const clairLayerFormat: ReportFormat = {
         const { cvss, publishedAt } = clairMetadataCvss(vuln.Metadata);
         const url = optionalString(vuln.Link);
         const description = optionalString(vuln.Description);
-        const aliases = clairAliases(id, url, description);
+        const related = clairAliases(id, url, description);
         const short = shortDescription(description);
         findings.add({
           id,
-          ...(aliases ? { aliases } : {}),
+          ...related,
           package: { ...pkg },
           severity: findingSeverity(vuln.Severity, cvss),
           ...(cvss ? { cvss } : {}),

@@ -46,12 +46,12 @@ export const clairScannerFormat: ReportFormat = {
       distro ??= distroFromNamespace(namespace);
       const url = optionalString(item.link);
       const description = optionalString(item.description);
-      const aliases = clairAliases(id, url, description);
+      const related = clairAliases(id, url, description);
       const short = shortDescription(description);
       if (!unapproved.has(id)) approved++;
       findings.add({
         id,
-        ...(aliases ? { aliases } : {}),
+        ...related,
         package: {
           name: reader.requiredString(item.featurename, `${path}.featurename`),
           version: optionalString(item.featureversion) ?? "",

@@ -64,7 +64,9 @@ test("quay RHEL 8 report: an RHSA on an RPM and a pyup.io advisory on a Python p
   assert.deepEqual(openssl.package, { name: "openssl", version: "1:1.1.1k-5.el8_5", type: "rpm" });
   assert.equal(openssl.severity, "high");
   assert.deepEqual(openssl.fix, { state: "fixed", versions: ["1:1.1.1k-6.el8_5"] });
-  assert.deepEqual(openssl.aliases, ["CVE-2022-0778"]);
+  // An RHSA is an advisory: the CVE it names is kept beside it, not as an alias to merge on
+  assert.equal(openssl.aliases, undefined);
+  assert.deepEqual(openssl.advisories, ["CVE-2022-0778"]);
   assert.equal(openssl.url, "https://access.redhat.com/errata/RHSA-2022:1065");
   assert.equal(openssl.publishedAt, "2022-03-28T00:00:00.000Z");
   assert.deepEqual(openssl.sources, ["clair"]);

@@ -106,6 +106,7 @@ export const clairV4Format: ReportFormat = {
             package: { ...ref },
             fix: { state: base.fix.state, versions: [...base.fix.versions] },
             ...(base.aliases ? { aliases: [...base.aliases] } : {}),
+            ...(base.advisories ? { advisories: [...base.advisories] } : {}),
           });
         }
       }
@@ -177,14 +178,14 @@ function findingBase(
   const id = advisoryId(name) ?? optionalString(record.id) ?? key;
   const links = optionalString(record.links);
   const url = links?.split(/\s+/, 1)[0];
-  const aliases = advisoryAliases(id, name, links);
+  const related = advisoryAliases(id, name, links);
   const cvss = enrichment?.cvss;
   const fixed = fixedVersion(optionalString(record.fixed_in_version));
   const issued = optionalTime(record.issued);
   const description = shortDescription(record.description);
   return {
     id,
-    ...(aliases ? { aliases } : {}),
+    ...related,
     severity: findingSeverity(
       optionalString(record.normalized_severity) ?? optionalString(record.severity),
       cvss,

@@ -44,31 +44,68 @@ const RPM_DISTROS = new Set([
   "mariner",
 ]);
 
-/** CVE and GHSA ids mentioned in the texts, other than `id`, in order of first mention; undefined when none. */
-export function advisoryAliases(id: string, ...texts: (string | undefined)[]): string[] | undefined {
-  let found: string[] | undefined;
+/** Ids a record relates to a finding, split by what they may be used for. */
+export interface RelatedIds {
+  /** One-to-one aliases of the finding's id (GHSA ↔ CVE): findings merge on these. */
+  aliases?: string[];
+  /** Advisories and ids of several related vulnerabilities: kept and shown, never merged on. */
+  advisories?: string[];
+}
+
+// One advisory (a DSA, RHSA, USN, ALAS, …) covers several vulnerabilities, so it never identifies one finding.
+const ADVISORY_ID =
+  /^(?:DSA|DLA|DTSA|RHSA|RHBA|RHEA|USN|ALAS[0-9A-Z]*|ALSA|ALBA|ELSA|CESA|RLSA|SUSE-[A-Z]{2}|openSUSE-[A-Z]{2}|FEDORA|MGASA|GLSA|PHSA|BSA|CGA|ASA|TEMP)-/i;
+
+/** True for vendor advisory ids (`DSA-6113-1`, `RHSA-2024:1234`, `USN-6000-1`, `ALAS2-2023-2000`, …). */
+export function isAdvisoryId(id: string): boolean {
+  return ADVISORY_ID.test(id);
+}
+
+/**
+ * Splits the ids a record relates to a finding: another vulnerability id is an alias only when it is the only
+ * one named and neither is an advisory (a GHSA and its CVE); advisory ids, and the ids of a finding that names
+ * several, are advisories. Merging on an advisory would fold the distinct CVEs it covers into one finding.
+ */
+export function splitRelatedIds(id: string, related: Iterable<string>): RelatedIds {
   const own = id.toUpperCase();
+  const seen = new Set<string>([own]);
+  const vulnerabilityIds: string[] = [];
+  const advisories: string[] = [];
+  for (const other of related) {
+    const key = other.toUpperCase();
+    if (other === "" || seen.has(key)) continue;
+    seen.add(key);
+    (isAdvisoryId(other) ? advisories : vulnerabilityIds).push(other);
+  }
+  if (vulnerabilityIds.length === 1 && !isAdvisoryId(id)) {
+    return advisories.length > 0 ? { aliases: vulnerabilityIds, advisories } : { aliases: vulnerabilityIds };
+  }
+  advisories.unshift(...vulnerabilityIds);
+  return advisories.length > 0 ? { advisories } : {};
+}
+
+/** CVE and GHSA ids mentioned in the texts, other than `id`, in order of first mention, split as {@link splitRelatedIds}. */
+export function advisoryAliases(id: string, ...texts: (string | undefined)[]): RelatedIds {
+  const found: string[] = [];
   for (const text of texts) {
     if (text === undefined) continue;
     for (const match of text.matchAll(ALIAS_PATTERN)) {
-      const alias =
+      found.push(
         match[0].startsWith("G") || match[0].startsWith("g")
           ? normalizeGhsa(match[0])
-          : match[0].toUpperCase();
-      if (alias.toUpperCase() === own) continue;
-      if (found === undefined) found = [alias];
-      else if (!found.includes(alias)) found.push(alias);
+          : match[0].toUpperCase(),
+      );
     }
   }
-  return found;
+  return splitRelatedIds(id, found);
 }
 
-/** Aliases of a Clair finding: ids in its link, and in its description when the id is an advisory rather than a CVE. */
+/** Related ids of a Clair finding: ids in its link, and in its description when the id is an advisory rather than a CVE. */
 export function clairAliases(
   id: string,
   link: string | undefined,
   description: string | undefined,
-): string[] | undefined {
+): RelatedIds {
   // A CVE's own description may cite other, related CVEs; an advisory's lists the CVEs it covers.
   return advisoryAliases(id, link, id.toUpperCase().startsWith("CVE-") ? undefined : description);
 }
@@ -155,7 +192,7 @@ export function clairFix(fixedBy: unknown): { state: FixState; versions: string[
 
 /**
  * Findings keyed by (vulnerability id, package, location): a repeat of the same key merges into the
- * first (highest severity, all fix versions and aliases), so each appears once.
+ * first (highest severity, all fix versions, aliases and advisories), so each appears once.
  */
 export class FindingSet {
   private readonly byKey = new Map<string, Vulnerability>();
@@ -203,6 +240,11 @@ function mergeInto(target: Vulnerability, other: Vulnerability): void {
     const aliases = target.aliases ?? [];
     for (const a of other.aliases) if (a !== target.id && !aliases.includes(a)) aliases.push(a);
     if (aliases.length > 0) target.aliases = aliases;
+  }
+  if (other.advisories) {
+    const advisories = target.advisories ?? [];
+    for (const a of other.advisories) if (a !== target.id && !advisories.includes(a)) advisories.push(a);
+    if (advisories.length > 0) target.advisories = advisories;
   }
   if (other.cvss && !target.cvss) target.cvss = other.cvss;
   target.url ??= other.url;

@@ -9,6 +9,7 @@ import {
   stringList,
 } from "../document-reader.js";
 import { distroId } from "../normalize/distro-id.js";
+import { splitRelatedIds } from "./findings-common.js";
 import { bandedSeverity, cvssVersion, digestOf, shortDescription } from "../normalize/finding-fields.js";
 import { decodeBase64Json, fromOciImageConfig } from "../normalize/oci-image-config.js";
 import { normalizePackageType } from "../normalize/package-type.js";
@@ -134,7 +135,7 @@ function readMatch(reader: DocumentReader, value: unknown, index: number, kevKno
   const namespace = optionalString(v.namespace) ?? "";
 
   let cvss = addCvss(undefined, v.cvss, namespace.startsWith("nvd"), namespace);
-  let aliases: string[] | undefined;
+  const relatedIds: string[] = [];
   let nvdDescription: string | undefined;
   let nvdUrl: string | undefined;
   const relatedList = match.relatedVulnerabilities;
@@ -143,10 +144,7 @@ function readMatch(reader: DocumentReader, value: unknown, index: number, kevKno
       const related = relatedList[i];
       if (!isObject(related)) continue;
       const relatedId = optionalString(related.id);
-      if (relatedId && relatedId !== id) {
-        if (!aliases) aliases = [relatedId];
-        else if (!aliases.includes(relatedId)) aliases.push(relatedId);
-      }
+      if (relatedId) relatedIds.push(relatedId);
       const relatedNamespace = optionalString(related.namespace) ?? "";
       const isNvd = relatedNamespace.startsWith("nvd");
       cvss = addCvss(cvss, related.cvss, isNvd, relatedNamespace);
@@ -165,7 +163,10 @@ function readMatch(reader: DocumentReader, value: unknown, index: number, kevKno
     sources: ["grype"],
   };
   if (cvss) vuln.cvss = cvss;
-  if (aliases) vuln.aliases = aliases;
+  // Related ids alias the finding only one-to-one (GHSA -> CVE); an advisory's several CVEs stay apart
+  const related = splitRelatedIds(id, relatedIds);
+  if (related.aliases) vuln.aliases = related.aliases;
+  if (related.advisories) vuln.advisories = related.advisories;
   const epss = grypeEpss(v.epss, id);
   if (epss) vuln.epss = epss;
   const kev = v.knownExploited;

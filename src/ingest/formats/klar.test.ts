@@ -34,7 +34,7 @@ test("klar mixed report: one finding per bucket, Defcon1 is critical", {
   const perl = report.vulnerabilities?.find((v) => v.package.name === "perl-libs");
   assert.deepEqual(perl, {
     id: "RHSA-2019:0109",
-    aliases: ["CVE-2018-18311"],
+    advisories: ["CVE-2018-18311"],
     package: { name: "perl-libs", version: "4:5.16.3-293.el7", type: "rpm" },
     severity: "critical",
     fix: { state: "fixed", versions: ["4:5.16.3-294.el7_6"] },

@@ -45,11 +45,11 @@ export const klarFormat: ReportFormat = {
         const { cvss, publishedAt } = clairMetadataCvss(item.Metadata);
         const url = optionalString(item.Link);
         const description = optionalString(item.Description);
-        const aliases = clairAliases(id, url, description);
+        const related = clairAliases(id, url, description);
         const short = shortDescription(description);
         findings.add({
           id,
-          ...(aliases ? { aliases } : {}),
+          ...related,
           package: {
             name: reader.requiredString(item.FeatureName, `${path}.FeatureName`),
             version: optionalString(item.FeatureVersion) ?? "",

@@ -18,6 +18,7 @@ import {
   stringList,
 } from "../document-reader.js";
 import { distroId } from "../normalize/distro-id.js";
+import { splitRelatedIds } from "./findings-common.js";
 import { bandedSeverity, cvssVersion, digestOf, shortDescription } from "../normalize/finding-fields.js";
 import { fromOciImageConfig } from "../normalize/oci-image-config.js";
 import { normalizePackageType } from "../normalize/package-type.js";
@@ -361,9 +362,11 @@ export class TrivyResults {
       sources: TRIVY_SOURCES,
     };
     if (cvss) vuln.cvss = cvss;
+    // Vendor ids are advisories (one DSA covers several CVEs): merging on them would lose findings
     if (Array.isArray(v.VendorIDs) && v.VendorIDs.length > 0) {
-      const aliases = stringList(v.VendorIDs);
-      if (aliases.length > 0) vuln.aliases = aliases;
+      const related = splitRelatedIds(id, stringList(v.VendorIDs));
+      if (related.aliases) vuln.aliases = related.aliases;
+      if (related.advisories) vuln.advisories = related.advisories;
     }
     const published = fastTime(v.PublishedDate);
     if (published) vuln.publishedAt = published;

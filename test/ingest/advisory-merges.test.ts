@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import type { ImageFacts } from "../../src/model/index.js";
+import { runCli } from "../support/run-cli.js";
+
+const work = mkdtempSync(join(tmpdir(), "cip-advisories-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+// One Debian advisory covering eight CVEs, as Trivy reports a Debian 13 image: each CVE on each package
+const CVES = Array.from({ length: 8 }, (_, i) => `CVE-2025-${9230 + i}`);
+const PACKAGES = ["openssl", "libssl3t64", "openssl-provider-legacy"];
+
+function trivyReport(): unknown {
+  return {
+    SchemaVersion: 2,
+    ArtifactName: "registry.example/app:1",
+    ArtifactType: "container_image",
+    Metadata: { OS: { Family: "debian", Name: "13.1" } },
+    Results: [
+      {
+        Target: "registry.example/app:1 (debian 13.1)",
+        Class: "os-pkgs",
+        Type: "debian",
+        Vulnerabilities: PACKAGES.flatMap((pkg) =>
+          CVES.map((cve) => ({
+            VulnerabilityID: cve,
+            VendorIDs: ["DSA-6113-1"],
+            PkgName: pkg,
+            InstalledVersion: "3.5.1-1",
+            FixedVersion: "3.5.4-1~deb13u1",
+            Status: "fixed",
+            Severity: "HIGH",
+          })),
+        ),
+      },
+    ],
+  };
+}
+
+function grypeReport(): unknown {
+  const match = (id: string, related: string[], pkg: string, version: string, type: string) => ({
+    vulnerability: {
+      id,
+      namespace: "github:language:python",
+      severity: "High",
+      fix: { versions: [], state: "unknown" },
+    },
+    relatedVulnerabilities: related.map((r) => ({ id: r, namespace: "nvd:cpe" })),
+    artifact: { name: pkg, version, type, locations: [] },
+  });
+  return {
+    matches: [
+      // A GHSA naming one CVE: the same vulnerability under two names
+      match("GHSA-aaaa-bbbb-cccc", ["CVE-2025-9230"], "openssl", "3.5.1-1", "deb"),
+      // A GHSA naming two CVEs covers both: neither is its alias
+      match("GHSA-dddd-eeee-ffff", ["CVE-2025-9231", "CVE-2025-9232"], "openssl", "3.5.1-1", "deb"),
+    ],
+    source: { type: "image", target: { userInput: "registry.example/app:1" } },
+    descriptor: { name: "grype", version: "0.90.0" },
+  };
+}
+
+function facts(args: string[]): ImageFacts {
+  const run = runCli(["facts", "registry.example/app:1", ...args]);
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout) as ImageFacts;
+}
+
+test("a vendor advisory covering eight CVEs keeps all 24 findings, the advisory beside each", () => {
+  const file = join(work, "trivy.json");
+  writeFileSync(file, JSON.stringify(trivyReport()));
+  const vulns = facts(["--report", file]).vulnerabilities ?? [];
+  assert.equal(vulns.length, CVES.length * PACKAGES.length);
+  const pairs = new Set(vulns.map((v) => `${v.id} ${v.package.name}`));
+  for (const pkg of PACKAGES)
+    for (const cve of CVES) assert.ok(pairs.has(`${cve} ${pkg}`), `${cve} on ${pkg}`);
+  for (const v of vulns) {
+    assert.deepEqual(v.advisories, ["DSA-6113-1"]);
+    assert.equal(v.aliases, undefined);
+  }
+});
+
+test("a GHSA merges with its one CVE; a GHSA naming several CVEs stays its own finding", () => {
+  const trivy = join(work, "trivy-2.json");
+  const grype = join(work, "grype.json");
+  writeFileSync(trivy, JSON.stringify(trivyReport()));
+  writeFileSync(grype, JSON.stringify(grypeReport()));
+  const vulns = facts(["--report", trivy, "--report", grype]).vulnerabilities ?? [];
+  const onOpenssl = vulns.filter((v) => v.package.name === "openssl");
+  // 8 CVEs from Trivy; GHSA-aaaa merges into CVE-2025-9230; GHSA-dddd is a ninth finding
+  assert.equal(onOpenssl.length, CVES.length + 1);
+  const merged = onOpenssl.find((v) => v.id === "CVE-2025-9230");
+  assert.deepEqual(merged?.sources, ["trivy", "grype"]);
+  assert.deepEqual(merged?.aliases, ["GHSA-aaaa-bbbb-cccc"]);
+  const several = onOpenssl.find((v) => v.id === "GHSA-dddd-eeee-ffff");
+  assert.deepEqual(several?.advisories, ["CVE-2025-9231", "CVE-2025-9232"]);
+  assert.deepEqual(onOpenssl.find((v) => v.id === "CVE-2025-9231")?.sources, ["trivy"]);
+});
+
+test("advisories can be matched in CEL", () => {
+  const file = join(work, "trivy-3.json");
+  const policy = join(work, "advisory-policy.yaml");
+  writeFileSync(file, JSON.stringify(trivyReport()));
+  writeFileSync(
+    policy,
+    [
+      "id: advisories",
+      "version: '1_0'",
+      "name: advisories",
+      "policies:",
+      "  - id: p",
+      "    name: p",
+      "    version: '1_0'",
+      "    rules:",
+      "      - id: r",
+      "        gate: expression",
+      "        trigger: condition",
+      "        action: STOP",
+      "        params:",
+      "          - name: expression",
+      "            value: \"vulnerabilities.exists(v, 'DSA-6113-1' in v.advisories)\"",
+      "mappings:",
+      "  - id: m",
+      "    name: all",
+      "    registry: '*'",
+      "    repository: '*'",
+      "    image: { type: tag, value: '*' }",
+      "    policy_ids: [p]",
+    ].join("\n"),
+  );
+  const run = runCli([
+    "check",
+    "registry.example/app:1",
+    "--report",
+    file,
+    "--policy",
+    policy,
+    "--format",
+    "json",
+  ]);
+  assert.equal(run.status, 1, run.stderr);
+  const decision = JSON.parse(run.stdout) as { finalAction: string };
+  assert.equal(decision.finalAction, "stop");
+});
