@@ -10,7 +10,13 @@ import {
 import { normalizePackageType } from "../normalize/package-type.js";
 import type { ParsedReport } from "../parsed-report.js";
 import type { ReportFormat } from "../report-format.js";
-import { cvssVersion, FindingSet, findingSeverity, shortDescription, splitRelatedIds } from "./findings-common.js";
+import {
+  cvssVersion,
+  FindingSet,
+  findingSeverity,
+  shortDescription,
+  splitRelatedIds,
+} from "./findings-common.js";
 
 const SCANNER = "anchore";
 // Anchore writes these where a value is absent, or `pkgdb` for "in the OS package database".

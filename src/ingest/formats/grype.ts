@@ -9,13 +9,13 @@ import {
   stringList,
 } from "../document-reader.js";
 import { distroId } from "../normalize/distro-id.js";
-import { splitRelatedIds } from "./findings-common.js";
 import { bandedSeverity, cvssVersion, digestOf, shortDescription } from "../normalize/finding-fields.js";
 import { decodeBase64Json, fromOciImageConfig } from "../normalize/oci-image-config.js";
 import { normalizePackageType } from "../normalize/package-type.js";
 import { normalizeSeverity } from "../normalize/severity.js";
 import type { ParsedReport } from "../parsed-report.js";
 import type { ReportFormat } from "../report-format.js";
+import { splitRelatedIds } from "./findings-common.js";
 
 const FORMAT_NAME = "Grype JSON";
 const OS_PACKAGE_TYPES = new Set(["dpkg", "rpm", "apk"]);
