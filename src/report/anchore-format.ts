@@ -22,7 +22,7 @@ export const ANCHORE_TABLE_HEADER = [
 export function formatAnchore(decision: DecisionV1): string {
   const imageId = (decision.image.imageId ?? decision.image.digest ?? "").replace(/^sha256:/, "");
   const digest = decision.image.digest ?? "";
-  const tag = decision.image.ref;
+  const tag = anchoreTag(decision.image);
   const rows = decision.results.map((r) => row(imageId, tag, r));
   const table = {
     [imageId]: {
@@ -85,6 +85,11 @@ function row(imageId: string, tag: string, r: ResultRow): unknown[] {
     whitelisted,
     r.policyId,
   ];
+}
+
+/** The tag as anchore-engine prints it: `registry/repository:tag`, no digest (the digest has its own keys). */
+function anchoreTag(image: DecisionV1["image"]): string {
+  return image.tag === undefined ? image.ref : `${image.registry}/${image.repository}:${image.tag}`;
 }
 
 function anchoreReason(decision: DecisionV1): string {
