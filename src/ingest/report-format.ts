@@ -7,6 +7,8 @@ export interface ReportFormat {
   /** Name for people (`Trivy JSON`). */
   name: string;
   kind: "scanner" | "sbom";
+  /** What {@link detect} requires, for people: said when a document named as this format lacks it. */
+  shape: string;
   /** True when the parsed JSON document has this format's shape (cheap: looks at a few keys). */
   detect(document: unknown): boolean;
   /** Reads the document; throws CipError CIP_REPORT_INVALID naming the path of what is wrong. */

@@ -56,6 +56,8 @@ export function detectReportFormat(document: unknown, source: string, named?: st
         hint: `Choose one of ${REPORT_FORMAT_IDS.join(", ")}.`,
       });
     }
+    // Read as a format it is not, a report would give no findings and pass: refuse instead
+    if (!safeDetect(format.detect, document)) throw notThatFormat(format, document, source);
     return format;
   }
   const format = REPORT_FORMATS.find((f) => safeDetect(f.detect, document));
@@ -95,6 +97,28 @@ export function detectVexFormat(document: unknown, source: string): VexFormat {
     `Cannot read ${source} as VEX: ${report ? `it is a scanner report or SBOM (${report.name})` : describeUnknown(document)}`,
     {
       hint: `${report ? "Pass scanner reports and SBOMs with --report. " : ""}VEX formats read: ${VEX_FORMATS.map((f) => f.name).join(", ")}.`,
+    },
+  );
+}
+
+function notThatFormat(format: ReportFormat, document: unknown, source: string): CipError {
+  const actual = REPORT_FORMATS.find((f) => safeDetect(f.detect, document));
+  const vex = actual ? undefined : VEX_FORMATS.find((f) => safeDetect(f.detect, document));
+  const known = actual || vex ? undefined : UNSUPPORTED_FORMATS.find((f) => safeDetect(f.detect, document));
+  const looks = actual
+    ? `it looks like ${actual.name}`
+    : vex
+      ? `it looks like a VEX document (${vex.name})`
+      : known
+        ? `it looks like ${known.name}`
+        : describeUnknown(document);
+  return new CipError(
+    "CIP_REPORT_INVALID",
+    `Cannot read ${source} as ${format.name} (--report-format ${format.id}): that format needs ${format.shape}, which the document lacks; ${looks}`,
+    {
+      hint: actual
+        ? `Use --report-format ${actual.id}, or leave --report-format out: the format is detected from the content.`
+        : "Check that the file is the scanner's JSON output; leave --report-format out to have the format detected.",
     },
   );
 }

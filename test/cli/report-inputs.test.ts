@@ -231,3 +231,17 @@ test("reading many reports shows progress: plain lines when not on a terminal, n
   const one = runCli(["facts", "--report", corpusPath(TRIVY)]);
   assert.doesNotMatch(one.stderr, /reading reports/);
 });
+
+test("--report-format naming a format the document is not: refused, never read as zero findings", {
+  skip: skipWithoutCorpus(TRIVY),
+}, () => {
+  for (const named of ["grype", "snyk", "syft", "cyclonedx", "spdx", "clair-scanner", "trivy-k8s"]) {
+    const run = runCli(["check", "x/y:1", "--report", corpusPath(TRIVY), "--report-format", named]);
+    assert.equal(run.status, 2, `${named}: ${run.stderr}`);
+    assert.match(run.stderr, /CIP_REPORT_INVALID: Cannot read .*alpine-310\.json as .* \(--report-format /);
+    assert.match(run.stderr, /which the document lacks; it looks like Trivy JSON/);
+    assert.match(run.stderr, /hint: Use --report-format trivy, or leave --report-format out/);
+  }
+  const right = runCli(["check", "x/y:1", "--report", corpusPath(TRIVY), "--report-format", "trivy", ...NOW]);
+  assert.equal(right.status, 0, right.stderr);
+});

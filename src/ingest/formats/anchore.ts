@@ -37,6 +37,8 @@ export const anchoreVulnFormat: ReportFormat = {
   id: "anchore",
   name: "Anchore vulnerability JSON",
   kind: "scanner",
+  shape:
+    'a list of {vuln, package…} or {artifact, vulnerability} rows, or an object with "securityEvaluation", or "vulnerabilities" beside "imageDigest"/"vulnerability_type"',
   detect(document) {
     return variantOf(document) !== undefined;
   },

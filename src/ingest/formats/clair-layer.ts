@@ -23,6 +23,7 @@ export const clairLayerFormat: ReportFormat = {
   id: "clair-layer",
   name: "Clair v1/v2 layer report",
   kind: "scanner",
+  shape: 'a "Layer" object with "Features" or "Name"',
   detect(document) {
     if (!isObject(document) || !isObject(document.Layer)) return false;
     const layer = document.Layer;

@@ -22,6 +22,7 @@ export const clairScannerFormat: ReportFormat = {
   id: "clair-scanner",
   name: "clair-scanner JSON",
   kind: "scanner",
+  shape: '"vulnerabilities" and "unapproved" lists',
   detect(document) {
     return (
       isObject(document) &&

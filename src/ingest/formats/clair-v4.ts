@@ -39,6 +39,7 @@ export const clairV4Format: ReportFormat = {
   id: "clair-v4",
   name: "Clair v4 vulnerability report",
   kind: "scanner",
+  shape: '"manifest_hash", "packages" and "package_vulnerabilities" (or "vulnerabilities")',
   detect(document) {
     return (
       isObject(document) &&

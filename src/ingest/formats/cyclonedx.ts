@@ -53,6 +53,7 @@ export const cyclonedxFormat: ReportFormat = {
   id: "cyclonedx",
   name: "CycloneDX JSON",
   kind: "sbom",
+  shape: '"bomFormat": "CycloneDX"',
   detect(document: unknown): boolean {
     return isObject(document) && document.bomFormat === "CycloneDX" && !isCycloneDxVex(document);
   },

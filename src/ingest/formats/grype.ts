@@ -36,6 +36,7 @@ export const grypeFormat: ReportFormat = {
   id: "grype",
   name: FORMAT_NAME,
   kind: "scanner",
+  shape: 'a "matches" list (with "descriptor", "source" or "distro")',
   detect(document: unknown): boolean {
     if (!isObject(document) || !Array.isArray(document.matches)) return false;
     if (isObject(document.descriptor) && document.descriptor.name === "grype") return true;

@@ -32,6 +32,7 @@ export const harborFormat: ReportFormat = {
   id: "harbor",
   name: "Harbor vulnerability report",
   kind: "scanner",
+  shape: '"vulnerabilities" with a "scanner" object and "generated_at" or "severity" (or a scan overview)',
   detect(document: unknown): boolean {
     if (!isObject(document)) return false;
     if (isReport(document) || isWebhookEvent(document) || isObject(document.scan_overview)) return true;

@@ -23,6 +23,7 @@ export const klarFormat: ReportFormat = {
   id: "klar",
   name: "klar JSON",
   kind: "scanner",
+  shape: 'a numeric "LayerCount" and a "Vulnerabilities" object',
   detect(document) {
     return (
       isObject(document) && typeof document.LayerCount === "number" && isObject(document.Vulnerabilities)

@@ -38,6 +38,7 @@ export const snykFormat: ReportFormat = {
   id: "snyk",
   name: "Snyk container JSON",
   kind: "scanner",
+  shape: '"packageManager", "vulnerabilities" and "projectName" or "path"',
   detect(document: unknown): boolean {
     if (Array.isArray(document)) return document.length > 0 && isSnykResult(document[0]);
     return isSnykResult(document) || isSnykError(document);

@@ -27,6 +27,7 @@ export const spdxFormat: ReportFormat = {
   id: "spdx",
   name: "SPDX 2.x JSON",
   kind: "sbom",
+  shape: '"spdxVersion": "SPDX-2.x"',
   detect(document: unknown): boolean {
     return (
       isObject(document) &&

@@ -22,6 +22,8 @@ export const syftFormat: ReportFormat = {
   id: "syft",
   name: FORMAT_NAME,
   kind: "sbom",
+  shape:
+    'an "artifacts" list (with a syft "descriptor" or "schema", or "artifactRelationships") and no "matches"',
   detect(document: unknown): boolean {
     if (!isObject(document) || !Array.isArray(document.artifacts) || "matches" in document) return false;
     if (isObject(document.descriptor) && document.descriptor.name === "syft") return true;

@@ -19,6 +19,7 @@ export const trivyK8sFormat: ReportFormat = {
   id: "trivy-k8s",
   name: FORMAT_NAME,
   kind: "scanner",
+  shape: '"ClusterName" with "Resources", "Vulnerabilities" or "Misconfigurations"',
   detect(document: unknown): boolean {
     if (!isObject(document) || typeof document.ClusterName !== "string") return false;
     return (

@@ -49,6 +49,7 @@ export const trivyFormat: ReportFormat = {
   id: "trivy",
   name: FORMAT_NAME,
   kind: "scanner",
+  shape: 'a numeric "SchemaVersion" with "Results" or "ArtifactName", or a list of results with "Target"',
   detect(document: unknown): boolean {
     if (document === null) return true;
     if (Array.isArray(document)) {

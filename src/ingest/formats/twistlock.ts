@@ -49,6 +49,8 @@ export const twistlockFormat: ReportFormat = {
   id: "twistlock",
   name: "Prisma Cloud / Twistlock twistcli JSON",
   kind: "scanner",
+  shape:
+    'a "results" list whose first entry has "vulnerabilityDistribution", "complianceDistribution" or "vulnerabilities" and "distro"',
   detect(document: unknown): boolean {
     if (!isObject(document) || !Array.isArray(document.results)) return false;
     const first = document.results[0];
