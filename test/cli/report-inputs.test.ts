@@ -245,3 +245,25 @@ test("--report-format naming a format the document is not: refused, never read a
   const right = runCli(["check", "x/y:1", "--report", corpusPath(TRIVY), "--report-format", "trivy", ...NOW]);
   assert.equal(right.status, 0, right.stderr);
 });
+
+test("a Trivy report without Results is no vulnerability data: vulnerability_data_unavailable fires", () => {
+  const file = join(scratch, "trivy-no-results.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      SchemaVersion: 2,
+      ArtifactName: "registry.example/scratch-app:1",
+      ArtifactType: "container_image",
+      Metadata: { ImageConfig: { config: { User: "1000" } } },
+    }),
+  );
+  const { status, decision: d } = decision(["check", "--report", file]);
+  assert.equal(status, 0);
+  assert.ok(
+    d.results.some((r) => r.trigger === "vulnerability_data_unavailable"),
+    "the default bundle's no-data rule fires",
+  );
+  assert.ok(d.problems.some((p) => /Trivy scanned no packages/.test(p.message)));
+  const facts = JSON.parse(runCli(["facts", "--report", file]).stdout) as ImageFacts;
+  assert.equal(facts.vulnerabilities, undefined);
+});

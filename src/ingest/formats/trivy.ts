@@ -96,6 +96,9 @@ function parseLegacy(reader: DocumentReader, results: unknown[]): ParsedReport {
   };
 }
 
+const NO_PACKAGES_SCANNED =
+  "Trivy scanned no packages (no operating system or language files detected, or vulnerability scanning off): the report holds no vulnerability data, which is not the same as no vulnerabilities.";
+
 function parseSchemaV2(reader: DocumentReader, doc: JsonObject): ParsedReport {
   const artifactType = optionalString(doc.ArtifactType);
   const isImage = artifactType === undefined || artifactType === "container_image";
@@ -107,9 +110,11 @@ function parseSchemaV2(reader: DocumentReader, doc: JsonObject): ParsedReport {
     format: "trivy",
     scanner: { name: "trivy", ...versionOf(doc.Trivy) },
     packages: collected.packages,
-    vulnerabilities: collected.vulnerabilities,
+    vulnerabilities: collected.scannedPackages ? collected.vulnerabilities : undefined,
     notes: collected.notes(),
   };
+  // Trivy leaves Results out when it found no OS and no language files: that is no data, not no findings
+  if (!collected.scannedPackages) report.notes.unshift(NO_PACKAGES_SCANNED);
   const producedAt = optionalTime(doc.CreatedAt);
   if (producedAt) report.producedAt = producedAt;
   const metadata =
@@ -207,6 +212,8 @@ export class TrivyResults {
   distro?: Distro;
   /** Vulnerability entries dropped as repeats of an earlier (id, package, location). */
   repeats = 0;
+  /** True once a result shows packages were scanned for vulnerabilities (OS or language packages). */
+  scannedPackages = false;
   private readonly seenVulns = new Map<string, Vulnerability[]>();
   private readonly seenPackages = new Set<string>();
   private sawPackageList = false;
@@ -232,6 +239,9 @@ export class TrivyResults {
     const resultType = typeWord ? normalizePackageType(typeWord) : undefined;
     const isOs = resultClass === "os-pkgs" || (resultType !== undefined && OS_PACKAGE_TYPES.has(resultType));
     if (isOs && !this.distro && target) this.distro = distroFromTarget(target);
+    if (resultClass === "os-pkgs" || resultClass === "lang-pkgs" || "Vulnerabilities" in result) {
+      this.scannedPackages = true;
+    }
     // Language findings without their own path are in the file the result names (a lockfile).
     const defaultPath = isOs ? undefined : target;
 
