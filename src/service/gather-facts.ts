@@ -108,9 +108,18 @@ function chooseRef(
       }
     }
   }
-  throw new CipError("CIP_USAGE", "Cannot tell which image is being checked: no input names one", {
-    hint: "Name the image: `cipolice check IMAGE --report FILE`.",
-  });
+  const looked = reports.map(({ source, report }) =>
+    report.image?.ref
+      ? `${source} (names ${JSON.stringify(report.image.ref)}, not an image reference)`
+      : report.image?.digest
+        ? `${source} (gives only the digest ${report.image.digest})`
+        : `${source} (names no image)`,
+  );
+  throw new CipError(
+    "CIP_USAGE",
+    `Cannot tell which image is being checked: no input names one${looked.length > 0 ? `; looked at ${looked.join(", ")}` : " (no IMAGE, --facts or --report was given)"}`,
+    { hint: "Name the image: `cipolice check IMAGE --report FILE`." },
+  );
 }
 
 /** How a report's image differs from the checked one, or undefined when they agree or it cannot tell. */

@@ -267,3 +267,34 @@ test("a Trivy report without Results is no vulnerability data: vulnerability_dat
   const facts = JSON.parse(runCli(["facts", "--report", file]).stdout) as ImageFacts;
   assert.equal(facts.vulnerabilities, undefined);
 });
+
+test("a legacy Trivy list report names its image in the OS target: no IMAGE argument needed", {
+  skip: skipWithoutCorpus("scanners/trivy/defectdojo/legacy_trivy_mix.json"),
+}, () => {
+  const { status, decision: d } = decision([
+    "check",
+    "--report",
+    corpusPath("scanners/trivy/defectdojo/legacy_trivy_mix.json"),
+  ]);
+  assert.equal(status, 1, "the image fails the default bundle on its findings, it is not refused");
+  assert.equal(d.image.ref, "docker.io/library/trivy-ci-test:latest");
+});
+
+test("when nothing names the image, the refusal says which inputs were looked at", () => {
+  const file = join(scratch, "clair-digest-only.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      manifest_hash: `sha256:${"0".repeat(63)}1`,
+      packages: {},
+      vulnerabilities: {},
+      package_vulnerabilities: {},
+    }),
+  );
+  const run = runCli(["check", "--report", file]);
+  assert.equal(run.status, 2);
+  assert.match(
+    run.stderr,
+    /Cannot tell which image is being checked: no input names one; looked at .*clair-digest-only\.json \(gives only the digest sha256:0+1\)/,
+  );
+});

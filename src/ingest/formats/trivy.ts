@@ -88,6 +88,8 @@ function parseLegacy(reader: DocumentReader, results: unknown[]): ParsedReport {
   return {
     format: "trivy",
     scanner: { name: "trivy" },
+    // Legacy reports name the image only in the OS result's target: `name (distro version)`
+    ...(collected.targetImage ? { image: { ref: collected.targetImage } } : {}),
     ...(collected.distro ? { distro: collected.distro } : {}),
     packages: collected.packages,
     vulnerabilities: collected.vulnerabilities,
@@ -210,6 +212,8 @@ export class TrivyResults {
   readonly secrets: SecretFinding[] = [];
   /** The distribution named by a legacy OS target (`debian (debian 10.8)`). */
   distro?: Distro;
+  /** The image a legacy OS target names (`debian` of `debian (debian 10.8)`). */
+  targetImage?: string;
   /** Vulnerability entries dropped as repeats of an earlier (id, package, location). */
   repeats = 0;
   /** True once a result shows packages were scanned for vulnerabilities (OS or language packages). */
@@ -238,7 +242,10 @@ export class TrivyResults {
     const typeWord = optionalString(result.Type);
     const resultType = typeWord ? normalizePackageType(typeWord) : undefined;
     const isOs = resultClass === "os-pkgs" || (resultType !== undefined && OS_PACKAGE_TYPES.has(resultType));
-    if (isOs && !this.distro && target) this.distro = distroFromTarget(target);
+    if (isOs && !this.distro && target) {
+      this.distro = distroFromTarget(target);
+      if (this.distro) this.targetImage ??= target.slice(0, target.lastIndexOf("(")).trim() || undefined;
+    }
     if (resultClass === "os-pkgs" || resultClass === "lang-pkgs" || "Vulnerabilities" in result) {
       this.scannedPackages = true;
     }
