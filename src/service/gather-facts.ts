@@ -50,6 +50,21 @@ export function gatherFacts(input: GatherInput): GatheredFacts {
   });
   const vex: VexDocument[] = input.vex.map((v) => readVex(v.text, v.source));
   const ref = chooseRef(input.image, base, reports);
+  if (fromFile && input.facts && input.image !== undefined) {
+    const mismatch = describeMismatch(ref, ref.digest, {
+      image: {
+        ref: formatImageReference(fromFile.ref),
+        ...(fromFile.digest ? { digest: fromFile.digest } : {}),
+      },
+    });
+    if (mismatch) {
+      notes.push({
+        level: "warning",
+        code: "CIP_REPORT_IMAGE_MISMATCH",
+        message: `${input.facts.source} is a facts document about ${mismatch}, not about ${formatImageReference(ref)}; its facts were used anyway`,
+      });
+    }
+  }
   for (const { source, report } of reports) {
     for (const note of report.notes)
       notes.push({ level: "info", code: "CIP_REPORT_NOTE", message: `${source}: ${note}` });
@@ -126,7 +141,7 @@ function chooseRef(
 function describeMismatch(
   ref: ImageRef,
   digest: string | undefined,
-  report: ParsedReport,
+  report: Pick<ParsedReport, "image">,
 ): string | undefined {
   const image = report.image;
   if (!image) return undefined;

@@ -298,3 +298,14 @@ test("when nothing names the image, the refusal says which inputs were looked at
     /Cannot tell which image is being checked: no input names one; looked at .*clair-digest-only\.json \(gives only the digest sha256:0+1\)/,
   );
 });
+
+test("a --facts file about another image than IMAGE gives a warning, as reports do", () => {
+  const other = decision(["check", "ghcr.io/other/app:2", "--facts", "examples/webapp.facts.json"]);
+  const warning = other.decision.problems.find((p) => p.code === "CIP_REPORT_IMAGE_MISMATCH");
+  assert.match(
+    warning?.message ?? "",
+    /webapp\.facts\.json is a facts document about ghcr\.io\/example\/webapp:1\.4\.2, not about ghcr\.io\/other\/app:2/,
+  );
+  const same = decision(["check", "ghcr.io/example/webapp:1.4.2", "--facts", "examples/webapp.facts.json"]);
+  assert.ok(!same.decision.problems.some((p) => p.code === "CIP_REPORT_IMAGE_MISMATCH"));
+});
