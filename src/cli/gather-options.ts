@@ -1,9 +1,10 @@
 import { Option } from "@commander-js/extra-typings";
+import { type ArchiveLimits, DEFAULT_MAX_ARCHIVE_ENTRIES } from "../image/archive-limits.js";
 import type { RegistryClientOptions } from "../image/registry/registry-client.js";
 import { CipError, type ImageFacts, type Platform } from "../model/index.js";
 import type { GatheredFacts, GatherInput } from "../service/gather-facts.js";
 import { progressOnStderr } from "./progress.js";
-import { expandReportPaths, readInputFile } from "./read-input.js";
+import { expandReportPaths, parseByteSize, readInputFile } from "./read-input.js";
 
 /** Appends a repeatable option's values. */
 export function collect(value: string, previous: string[]): string[] {
@@ -40,6 +41,18 @@ export const GATHER_OPTIONS = [
   new Option("--ca-file <pem>", "trust this CA (PEM) for registry TLS, besides the system's (repeatable)")
     .argParser(collect)
     .default([] as string[]),
+  new Option(
+    "--max-archive-size <bytes>",
+    "refuse a docker-archive larger than this, as read (default: 16 GiB, or 16 × --max-input-size if larger)",
+  ),
+  new Option(
+    "--max-decompressed-size <bytes>",
+    "refuse a docker-archive whose tar stream, once decompressed, is larger than this (default: 16 GiB, or 16 × --max-input-size if larger)",
+  ),
+  new Option(
+    "--max-archive-entries <count>",
+    `refuse a docker-archive with more entries than this (default: ${DEFAULT_MAX_ARCHIVE_ENTRIES})`,
+  ),
 ] as const;
 
 /** The gather options as commander parses them. */
@@ -55,6 +68,9 @@ export interface GatherOptions {
   creds?: string;
   registryTimeout: string;
   caFile: string[];
+  maxArchiveSize?: string;
+  maxDecompressedSize?: string;
+  maxArchiveEntries?: string;
 }
 
 /**
@@ -80,6 +96,8 @@ export async function imageFactsFor(
     ...(opts.dockerfile !== undefined
       ? { dockerfile: readInputFile(opts.dockerfile, "Dockerfile", maxBytes) }
       : {}),
+    maxInputBytes: maxBytes,
+    archiveLimits: archiveLimitOptions(opts),
     registry: {
       insecureRegistries: opts.insecureRegistry,
       timeoutMs: parseSeconds(opts.registryTimeout) * 1000,
@@ -87,6 +105,34 @@ export async function imageFactsFor(
       ...registryCredentials(opts.creds),
     },
   });
+}
+
+/** The archive limits the flags give; those not given are derived from --max-input-size by the reader. */
+function archiveLimitOptions(opts: GatherOptions): Partial<ArchiveLimits> {
+  return {
+    ...(opts.maxArchiveSize !== undefined
+      ? { maxArchiveBytes: parseByteSize(opts.maxArchiveSize, "--max-archive-size") }
+      : {}),
+    ...(opts.maxDecompressedSize !== undefined
+      ? { maxDecompressedBytes: parseByteSize(opts.maxDecompressedSize, "--max-decompressed-size") }
+      : {}),
+    ...(opts.maxArchiveEntries !== undefined
+      ? { maxEntries: parseCount(opts.maxArchiveEntries, "--max-archive-entries") }
+      : {}),
+  };
+}
+
+function parseCount(text: string, flag: string): number {
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < 1) {
+    throw new CipError(
+      "CIP_USAGE",
+      `Cannot use ${flag} ${JSON.stringify(text)}: expected a whole number from 1`,
+      {
+        hint: `Write for example ${flag} 200000.`,
+      },
+    );
+  }
+  return Number(text);
 }
 
 function registryCredentials(creds: string | undefined): Pick<RegistryClientOptions, "credentials"> {

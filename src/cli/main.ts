@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { terminalText } from "../model/terminal-safe.js";
 import { checkCommand } from "./commands/check.js";
 import { factsCommand } from "./commands/facts.js";
 import { policyCommand } from "./commands/policy.js";
@@ -25,16 +26,20 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .version(VERSION)
     .option("--debug", "print stack traces with errors")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    // Commander quotes the arguments it refuses; they may come from untrusted input.
+    .configureOutput({ writeErr: (text) => process.stderr.write(terminalText(text)) });
   program.addCommand(checkCommand(setExitCode));
   program.addCommand(checkCommand(setExitCode, "explain"));
   program.addCommand(factsCommand(setExitCode));
   program.addCommand(policyCommand(setExitCode));
   for (const command of program.commands) {
-    command.exitOverride();
+    command.exitOverride().configureOutput(program.configureOutput());
     command.option("--debug", "print stack traces with errors");
     for (const sub of command.commands)
-      sub.exitOverride().option("--debug", "print stack traces with errors");
+      sub
+        .exitOverride()
+        .configureOutput(program.configureOutput())
+        .option("--debug", "print stack traces with errors");
   }
   try {
     await program.parseAsync([...args], { from: "user" });

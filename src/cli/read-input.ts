@@ -1,93 +1,56 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { readBoundedSync } from "../io/bounded-read.js";
 import { CipError } from "../model/index.js";
+
+export { formatBytes } from "../io/format-bytes.js";
 
 /** Default limit for any input document: 64 MiB. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reads a UTF-8 text file (or standard input for `-`), refusing before reading anything larger than
- * `maxBytes`. Errors say which file, what failed and what to do.
+ * Reads a UTF-8 text file (or standard input for `-`), refusing anything larger than `maxBytes`: a regular
+ * file by its size before reading, a pipe, device or standard input as soon as more was read. Errors say
+ * which file, what failed and what to do.
  */
 export function readInputFile(path: string, what: string, maxBytes: number): string {
-  if (path === "-") return readStdin(what, maxBytes);
-  let size: number;
+  const name = path === "-" ? "standard input" : path;
+  const bytes = readBoundedSync(path === "-" ? 0 : path, {
+    maxBytes,
+    what: `${what} ${name}`,
+    limitName: "input",
+    limitHint: "Raise the limit with --max-input-size BYTES if the file is expected to be this large.",
+  });
   try {
-    const stat = statSync(path);
-    if (stat.isDirectory()) {
-      throw new CipError("CIP_FILE_READ", `Cannot read ${what} ${path}: it is a directory`, {
-        hint: "Give a file.",
-      });
-    }
-    size = stat.size;
+    return decodeText(bytes);
   } catch (error) {
-    if (error instanceof CipError) throw error;
-    throw fileError(path, what, error);
-  }
-  if (size > maxBytes) throw tooLarge(path, what, size, maxBytes);
-  try {
-    return decodeText(readFileSync(path));
-  } catch (error) {
-    throw fileError(path, what, error);
+    if ((error as { code?: string }).code !== "ERR_STRING_TOO_LONG") throw error;
+    // V8 strings hold at most 2^29 - 24 UTF-16 units: a larger --max-input-size cannot make one
+    throw new CipError("CIP_INPUT_TOO_LARGE", `Cannot read ${what} ${name}: it is too large for one text`, {
+      hint: "Split the document, or give a smaller one; no single text of over 512 MiB can be read.",
+      cause: error,
+    });
   }
 }
 
 /** UTF-8 text, or UTF-16 when the file starts with a UTF-16 byte-order mark (as Windows tools write). */
 export function decodeText(bytes: Buffer): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString("utf16le");
+  // swap16 needs an even length: a truncated last byte of UTF-16 is dropped, as utf16le decoding does
   if (bytes[0] === 0xfe && bytes[1] === 0xff)
-    return Buffer.from(bytes.subarray(2)).swap16().toString("utf16le");
+    return Buffer.from(bytes.subarray(2, bytes.length - (bytes.length % 2)))
+      .swap16()
+      .toString("utf16le");
   return bytes.toString("utf8");
 }
 
-function readStdin(what: string, maxBytes: number): string {
-  const buffer = readFileSync(0);
-  if (buffer.length > maxBytes) throw tooLarge("standard input", what, buffer.length, maxBytes);
-  return decodeText(buffer);
-}
-
-function tooLarge(path: string, what: string, size: number, maxBytes: number): CipError {
-  return new CipError(
-    "CIP_INPUT_TOO_LARGE",
-    `Cannot read ${what} ${path}: it is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} input limit`,
-    { hint: "Raise the limit with --max-input-size BYTES if the file is expected to be this large." },
-  );
-}
-
-function fileError(path: string, what: string, error: unknown): CipError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reason =
-    code === "ENOENT"
-      ? "no such file"
-      : code === "EACCES"
-        ? "permission denied"
-        : code === "EISDIR"
-          ? "it is a directory"
-          : (error as Error).message;
-  return new CipError("CIP_FILE_READ", `Cannot read ${what} ${path}: ${reason}`, {
-    hint:
-      code === "ENOENT"
-        ? "Check the path; relative paths start from the current directory."
-        : "Check the file and its permissions.",
-    cause: error,
-  });
-}
-
-/** Bytes for people: `200.0 MB`, `64 MiB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
-  if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
-  if (bytes >= 1000) return `${(bytes / 1000).toFixed(1)} kB`;
-  return `${bytes} bytes`;
-}
-
-/** Parses a `--max-input-size` value: bytes, or with a unit (`200MB`, `64MiB`, `1GiB`). */
-export function parseByteSize(text: string): number {
+/** Parses a size flag's value (`flag` names it in errors): bytes, or with a unit (`200MB`, `64MiB`, `1GiB`). */
+export function parseByteSize(text: string, flag = "size"): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(text);
   if (!m?.[1]) {
     throw new CipError(
       "CIP_USAGE",
-      `Cannot use size ${JSON.stringify(text)}: expected bytes or a number with a unit`,
+      `Cannot use ${flag} ${JSON.stringify(text)}: expected bytes or a number with a unit`,
       {
         hint: "Write for example 200MB, 64MiB or 1048576.",
       },

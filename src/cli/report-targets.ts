@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CipError } from "../model/index.js";
 import { REPORT_FORMAT_NAMES } from "../report/format-names.js";
+import { checkOutputConflicts, type InputPath } from "./output-conflicts.js";
 
 /** One report to write: a format and where (undefined: standard output). */
 export interface ReportTarget {
@@ -11,9 +12,14 @@ export interface ReportTarget {
 
 /**
  * Pairs `--format` values (a name, or `name=FILE`) with `--output` values in order, and checks before any
- * work is done that every format exists, at most one goes to standard output, and every file can be written.
+ * work is done that every format exists, at most one goes to standard output, every file can be written,
+ * no two go to one file and none overwrites one of the `inputs`.
  */
-export function reportTargets(formats: readonly string[], outputs: readonly string[]): ReportTarget[] {
+export function reportTargets(
+  formats: readonly string[],
+  outputs: readonly string[],
+  inputs: readonly InputPath[] = [],
+): ReportTarget[] {
   const names = formats.length > 0 ? formats : ["table"];
   if (outputs.length > names.length) {
     throw new CipError(
@@ -46,6 +52,10 @@ export function reportTargets(formats: readonly string[], outputs: readonly stri
     );
   }
   for (const t of targets) if (t.path !== undefined) checkWritable(t.path);
+  checkOutputConflicts(
+    targets.flatMap((t) => (t.path === undefined ? [] : [{ path: t.path, format: t.format }])),
+    inputs,
+  );
   return targets;
 }
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { corpusPath, skipWithoutCorpus } from "../../test/support/corpus.js";
+import { dockerSaveEntries, type TarEntrySpec, tarArchive } from "../../test/support/tar-builder.js";
 import { readDockerArchive } from "./docker-archive.js";
 
 const DIR = "images/docker-save";
@@ -189,5 +190,146 @@ describe("readDockerArchive", { skip: skipWithoutCorpus(DIR) }, () => {
     writeFileSync(text, "hello, this is not a tar file at all\n".repeat(40));
     await rejects(readDockerArchive(text), "CIP_IMAGE_INVALID", /not a valid tar file/);
     await rejects(readDockerArchive(join(scratch, "missing.tar")), "CIP_FILE_READ", /missing\.tar/);
+  });
+});
+
+describe("readDockerArchive refuses links out of the archive", () => {
+  const HOSTILE = /docker save never writes such links; the archive may be hostile/;
+
+  /** A valid archive with `extra` entries after its own, written to the scratch directory. */
+  function archive(name: string, extra: TarEntrySpec[], tag = "hostile/test:1"): string {
+    const file = join(scratch, name);
+    writeFileSync(file, tarArchive(dockerSaveEntries(tag, extra)));
+    return file;
+  }
+
+  async function refusesLink(file: string, link: string, target: string): Promise<void> {
+    await assert.rejects(
+      readDockerArchive(file),
+      (error: { code?: string; message: string; hint?: string }) => {
+        assert.equal(error.code, "CIP_IMAGE_INVALID", error.message);
+        assert.equal(
+          error.message,
+          `Cannot read docker archive: link ${JSON.stringify(link)} points outside the archive, to ${JSON.stringify(target)} (${file})`,
+        );
+        assert.match(error.hint ?? "", HOSTILE);
+        return true;
+      },
+    );
+  }
+
+  it("reads the valid archive these cases start from", async () => {
+    const image = await readDockerArchive(archive("valid.tar", []));
+    assert.deepEqual(image.ref, { registry: "docker.io", repository: "hostile/test", tag: "1" });
+    assert.equal(image.layers.length, 1);
+  });
+
+  // An unused link is refused too: without the guard these archives read as valid images
+  it("refuses a symlink with an absolute target, even one no image entry names", async () => {
+    await refusesLink(
+      archive("abs.tar", [{ path: "evil", type: "symlink", linkpath: "/etc/passwd" }]),
+      "evil",
+      "/etc/passwd",
+    );
+  });
+
+  it("refuses a symlink whose ../ climbs out of the archive", async () => {
+    await refusesLink(
+      archive("dotdot.tar", [{ path: "layers/evil", type: "symlink", linkpath: "../../etc/passwd" }]),
+      "layers/evil",
+      "../../etc/passwd",
+    );
+    await refusesLink(
+      archive("backslash.tar", [{ path: "evil", type: "symlink", linkpath: "..\\..\\etc\\passwd" }]),
+      "evil",
+      "..\\..\\etc\\passwd",
+    );
+  });
+
+  it("refuses a hard link to ../ and a hard link with an absolute target", async () => {
+    await refusesLink(
+      archive("hard.tar", [{ path: "evil", type: "hardlink", linkpath: "../manifest.json" }]),
+      "evil",
+      "../manifest.json",
+    );
+    await refusesLink(
+      archive("hard-abs.tar", [{ path: "deep/evil", type: "hardlink", linkpath: "/etc/shadow" }]),
+      "deep/evil",
+      "/etc/shadow",
+    );
+  });
+
+  it("refuses a chain of links the image's config goes through, at the hop that leaves", async () => {
+    const entries = dockerSaveEntries("hostile/test:1");
+    const manifest = entries.find((e) => e.path === "manifest.json");
+    assert.ok(manifest);
+    // manifest.json names chain/config.json -> next/hop -> ../../outside.json
+    manifest.content = JSON.stringify([
+      { ...(JSON.parse(String(manifest.content)) as object[])[0], Config: "chain/config.json" },
+    ]);
+    entries.push(
+      { path: "chain/config.json", type: "symlink", linkpath: "../next/hop" },
+      { path: "next/hop", type: "symlink", linkpath: "../../outside.json" },
+    );
+    const file = join(scratch, "chain.tar");
+    writeFileSync(file, tarArchive(entries));
+    await refusesLink(file, "next/hop", "../../outside.json");
+  });
+
+  it("follows links that stay inside, as skopeo writes them (<id>/layer.tar -> ../<hex>.tar)", async () => {
+    const entries = dockerSaveEntries("hostile/test:1");
+    const layer = entries.find((e) => e.path.endsWith("/layer.tar"));
+    assert.ok(layer?.content);
+    const hex = layer.path.slice(0, 64);
+    entries.push({ path: `${hex}.tar`, content: layer.content });
+    Object.assign(layer, { type: "symlink", linkpath: `../${hex}.tar`, content: undefined });
+    const file = join(scratch, "inside.tar");
+    writeFileSync(file, tarArchive(entries));
+    const image = await readDockerArchive(file);
+    assert.equal(image.layers[0]?.digest, `sha256:${hex}`);
+  });
+});
+
+describe("readDockerArchive on hostile archives", () => {
+  it("ends 40 MB of zeros, plain or gzip-compressed, at once (was 8 s and 31 s)", async () => {
+    const zeros = Buffer.alloc(40_000_000);
+    const plain = join(scratch, "zeros40.tar");
+    writeFileSync(plain, zeros);
+    const gz = join(scratch, "zeros40.tar.gz");
+    writeFileSync(gz, gzipSync(zeros, { level: 9 }));
+    for (const file of [plain, gz]) {
+      const start = Date.now();
+      await rejects(readDockerArchive(file), "CIP_IMAGE_INVALID", /not a valid (gzip-compressed )?tar file/);
+      assert.ok(Date.now() - start < 1000, `${file}: ${Date.now() - start} ms`);
+    }
+  });
+
+  it("reads an image followed by 100 MB of zeros without reading them", async () => {
+    const file = join(scratch, "trailing.tar");
+    writeFileSync(file, Buffer.concat([tarArchive(dockerSaveEntries()), Buffer.alloc(100_000_000)]));
+    const start = Date.now();
+    const image = await readDockerArchive(file);
+    assert.equal(image.layers.length, 1);
+    assert.ok(Date.now() - start < 1000, `${Date.now() - start} ms`);
+  });
+
+  it("refuses JSON entries that add up to more than the limit, and more entries than allowed", async () => {
+    const json = Array.from({ length: 40 }, (_, i) => ({
+      path: `junk/${i}.json`,
+      content: `{"x":"${"y".repeat(1000)}"}`,
+    }));
+    const file = join(scratch, "json-heavy.tar");
+    writeFileSync(file, tarArchive(dockerSaveEntries("hostile/test:1", json)));
+    await rejects(
+      readDockerArchive(file, { maxJsonBytes: 20_000 }),
+      "CIP_INPUT_TOO_LARGE",
+      /its JSON entries add up to more than 20\.0 kB, the input limit \(at junk\/\d+\.json\)/,
+    );
+    await rejects(
+      readDockerArchive(file, { limits: { maxEntries: 10 } }),
+      "CIP_DECOMPRESSION_LIMIT",
+      /it has more than 10 entries/,
+    );
+    assert.equal((await readDockerArchive(file)).layers.length, 1);
   });
 });

@@ -1,12 +1,9 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
 import { posix, resolve } from "node:path";
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
-import { Parser, type ReadEntry } from "tar";
+import type { ReadEntry } from "tar";
+import { formatBytes } from "../io/format-bytes.js";
 import { CipError, type ImageRef } from "../model/index.js";
+import { type ArchiveLimits, archiveLimits, DEFAULT_MAX_ARCHIVE_JSON_BYTES } from "./archive-limits.js";
 import { parseImageReference } from "./image-reference.js";
 import { classifyManifest, type ImageManifest, MEDIA_TYPES } from "./manifest.js";
 import {
@@ -19,6 +16,7 @@ import {
   refFromFileName,
 } from "./oci-layout.js";
 import type { LayerDescriptor, ResolvedImage } from "./resolved-image.js";
+import { scanTar } from "./tar-scan.js";
 
 /** Options of {@link readDockerArchive}. */
 export interface DockerArchiveOptions {
@@ -26,6 +24,10 @@ export interface DockerArchiveOptions {
   tag?: string;
   /** Largest JSON entry (manifest.json, index.json, configs, manifests) kept in memory; default 8 MiB. */
   maxEntryBytes?: number;
+  /** All JSON entries kept in memory taken together; default 64 MiB. */
+  maxJsonBytes?: number;
+  /** Bounds on the archive's bytes, decompressed bytes and entries; see {@link archiveLimits} for defaults. */
+  limits?: Partial<ArchiveLimits>;
 }
 
 const DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar";
@@ -33,6 +35,8 @@ const DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /** Entries that must be JSON and small: over the limit they are refused, not skipped. */
 const KNOWN_JSON = new Set(["manifest.json", "index.json", "oci-layout", "repositories"]);
 const MAX_LINK_HOPS = 16;
+
+const FORMAT_HINT = "Write it with `docker save IMAGE -o FILE` (optionally gzip-compressed).";
 
 /** What the scan keeps of one tar entry: sizes and digests always, content only for small JSON. */
 interface Entry {
@@ -56,7 +60,9 @@ interface SaveManifestItem {
  * Reads one image from a `docker save` tarball (gzip-compressed or not), Docker ≤24 layout
  * (manifest.json, <id>.json configs, <id>/layer.tar) or Docker 25+ (an OCI layout plus manifest.json).
  * The tar is streamed, never extracted: only small JSON entries are kept, and each layer's size and
- * sha256 (for uncompressed ≤24 layers, the diff id). The image is chosen by tag when there are several.
+ * sha256 (for uncompressed ≤24 layers, the diff id). Reading is bounded (`limits`: bytes as read,
+ * decompressed bytes, entries) and stops at the end-of-archive marker, so a pipe or device is read too;
+ * links leading out of the archive are refused. The image is chosen by tag when there are several.
  * Docker ≤24 archives carry no manifest: a schema 2 manifest of the archived config and layers is made,
  * without a manifest digest. The ref is the chosen RepoTag, else the one of {@link refFromFileName}.
  */
@@ -66,7 +72,17 @@ export async function readDockerArchive(
 ): Promise<ResolvedImage> {
   const path = resolve(file);
   const maxBytes = options.maxEntryBytes ?? DEFAULT_MAX_JSON_BYTES;
-  const entries = await scanArchive(path, maxBytes);
+  const entries = await scanArchive(
+    path,
+    {
+      archive: path,
+      maxEntryBytes: maxBytes,
+      maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_ARCHIVE_JSON_BYTES,
+      keptBytes: 0,
+      entries: new Map(),
+    },
+    archiveLimits(options.limits),
+  );
   const items = readSaveManifest(entries, path, maxBytes);
   const { item, index, matchedTag } = selectItem(items, options.tag, path);
 
@@ -122,71 +138,25 @@ export async function readDockerArchive(
   };
 }
 
-/** Streams the tar once, recording every entry; refuses unsafe paths and oversized known JSON files. */
-async function scanArchive(path: string, maxBytes: number): Promise<Map<string, Entry>> {
-  const gzip = await startsWithGzipMagic(path);
-  const entries = new Map<string, Entry>();
-  let failure: CipError | undefined;
-  const parser = new Parser({
-    strict: true,
-    onReadEntry: (entry: ReadEntry) => {
-      if (failure) {
-        entry.resume();
-        return;
-      }
-      try {
-        recordEntry(entry, entries, path, maxBytes);
-      } catch (error) {
-        failure =
-          error instanceof CipError
-            ? error
-            : invalid(`Cannot read docker archive: ${String(error)} (${path})`);
-        entry.resume();
-        parser.abort(failure);
-      }
-    },
-  });
-  const source: Readable = createReadStream(path);
-  try {
-    if (gzip) await pipeline(source, createGunzip(), parser);
-    else await pipeline(source, parser);
-  } catch (error) {
-    if (failure) throw failure;
-    if (error instanceof CipError) throw error;
-    const code = (error as { code?: string }).code;
-    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
-      throw new CipError(
-        "CIP_FILE_READ",
-        `Cannot read docker archive: ${(error as Error).message} (${path})`,
-        {
-          cause: error,
-        },
-      );
-    }
-    throw invalid(
-      `Cannot read docker archive: it is not a valid ${gzip ? "gzip-compressed " : ""}tar file: ${(error as Error).message} (${path})`,
-      { hint: "Write it with `docker save IMAGE -o FILE` (optionally gzip-compressed)." },
-    );
-  }
-  if (failure) throw failure;
-  return entries;
+/** What recording entries needs and keeps: the entries so far, and the JSON bytes held in memory. */
+interface Recording {
+  archive: string;
+  maxEntryBytes: number;
+  maxJsonBytes: number;
+  keptBytes: number;
+  entries: Map<string, Entry>;
 }
 
-async function startsWithGzipMagic(path: string): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(path, "r");
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } catch (error) {
-    throw new CipError("CIP_FILE_READ", `Cannot read docker archive: ${(error as Error).message} (${path})`, {
-      hint: "Give the path of a tarball written by `docker save`.",
-      cause: error,
-    });
-  } finally {
-    await handle?.close();
-  }
+/** Streams the tar once, recording every entry; refuses unsafe paths and oversized known JSON files. */
+async function scanArchive(
+  path: string,
+  recording: Recording,
+  limits: ArchiveLimits,
+): Promise<Map<string, Entry>> {
+  await scanTar(path, { what: "docker archive", formatHint: FORMAT_HINT }, limits, (entry, fail) =>
+    recordEntry(entry, recording, fail),
+  );
+  return recording.entries;
 }
 
 /** The archive-relative path of an entry, refusing absolute paths and `..` components. */
@@ -211,21 +181,11 @@ function safeEntryPath(raw: string, archive: string): string {
   return posix.normalize(parts.filter((p) => p !== "" && p !== ".").join("/"));
 }
 
-function recordEntry(entry: ReadEntry, entries: Map<string, Entry>, archive: string, maxBytes: number): void {
+function recordEntry(entry: ReadEntry, recording: Recording, fail: (error: CipError) => void): void {
+  const { archive, entries, maxEntryBytes: maxBytes } = recording;
   const path = safeEntryPath(entry.path, archive);
   if (entry.type === "SymbolicLink" || entry.type === "Link") {
-    const link = entry.linkpath ?? "";
-    // Symlink targets are relative to the link's folder; hard link targets to the archive root.
-    const joined =
-      entry.type === "SymbolicLink" && !link.startsWith("/") ? posix.join(posix.dirname(path), link) : link;
-    const target = posix.normalize(joined);
-    if (link.startsWith("/") || target === ".." || target.startsWith("../")) {
-      throw invalid(
-        `Cannot read docker archive: link ${JSON.stringify(entry.path)} points outside the archive, to ${JSON.stringify(link)} (${archive})`,
-        { hint: "docker save never writes such links; the archive may be hostile. Do not use it." },
-      );
-    }
-    entries.set(path, { path, kind: "link", size: 0, target });
+    entries.set(path, { path, kind: "link", size: 0, target: linkTarget(entry, path, archive) });
     entry.resume();
     return;
   }
@@ -255,6 +215,20 @@ function recordEntry(entry: ReadEntry, entries: Map<string, Entry>, archive: str
       // Only JSON is kept: known names, and entries starting like a JSON document (configs, manifests).
       const lead = chunk.toString("latin1", 0, Math.min(chunk.length, 64)).trimStart()[0];
       keep = keep && (known || lead === "{" || lead === "[");
+      if (keep) {
+        recording.keptBytes += size;
+        // Each JSON entry is small, but thousands of them would fill memory
+        if (recording.keptBytes > recording.maxJsonBytes) {
+          keep = false;
+          fail(
+            new CipError(
+              "CIP_INPUT_TOO_LARGE",
+              `Cannot read docker archive: its JSON entries add up to more than ${formatBytes(recording.maxJsonBytes)}, the input limit (at ${path}) (${archive})`,
+              { hint: "Raise the limit with --max-input-size BYTES for an archive you trust." },
+            ),
+          );
+        }
+      }
     }
     hash.update(chunk);
     if (keep) chunks.push(chunk);
@@ -264,6 +238,28 @@ function recordEntry(entry: ReadEntry, entries: Map<string, Entry>, archive: str
     if (keep) record.content = Buffer.concat(chunks);
     if (size === 0) record.content = Buffer.alloc(0);
   });
+}
+
+/**
+ * Where a link entry points, as an archive path; refuses a target outside the archive. Symlink targets
+ * are relative to the link's folder, hard link targets to the archive root; an absolute target is
+ * refused either way. Each link is checked on its own, so a chain of links stays inside too.
+ */
+function linkTarget(entry: ReadEntry, path: string, archive: string): string {
+  const link = entry.linkpath ?? "";
+  // Backslashes separate as in entry names (safeEntryPath), so `..\x` climbs out as `../x` does
+  const slashed = link.replaceAll("\\", "/");
+  const absolute = slashed.startsWith("/") || /^[A-Za-z]:/.test(slashed);
+  const joined =
+    entry.type === "SymbolicLink" && !absolute ? posix.join(posix.dirname(path), slashed) : slashed;
+  const target = posix.normalize(joined);
+  if (absolute || target === ".." || target.startsWith("../")) {
+    throw invalid(
+      `Cannot read docker archive: link ${JSON.stringify(entry.path)} points outside the archive, to ${JSON.stringify(link)} (${archive})`,
+      { hint: "docker save never writes such links; the archive may be hostile. Do not use it." },
+    );
+  }
+  return target;
 }
 
 function readSaveManifest(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -201,6 +202,36 @@ describe("readOciLayout", { skip: skipWithoutCorpus(TRIVY, GGCR) }, () => {
       readOciLayout(dir, { platform: { os: "linux", architecture: "arm64" } }),
       "CIP_FILE_READ",
       /is missing/,
+    );
+  });
+
+  it("refuses index.json linked to /dev/zero, or a FIFO, at once, as not a regular file", async () => {
+    const dir = copyLayout(TRIVY, "device");
+    rmSync(join(dir, "index.json"));
+    symlinkSync("/dev/zero", join(dir, "index.json"));
+    const start = Date.now();
+    await rejects(
+      readOciLayout(dir),
+      "CIP_FILE_READ",
+      /the layout's index\.json: it is a character device, not a regular file \(.*device\/index\.json\)$/,
+    );
+    rmSync(join(dir, "index.json"));
+    // Nothing ever writes to this FIFO: opening it for reading must not wait for a writer
+    execFileSync("mkfifo", [join(dir, "index.json")]);
+    await rejects(readOciLayout(dir), "CIP_FILE_READ", /it is a pipe \(FIFO\), not a regular file/);
+    assert.ok(Date.now() - start < 2000, `${Date.now() - start} ms`);
+  });
+
+  it("refuses a blob that is a FIFO, and an index.json over the JSON limit", async () => {
+    const dir = copyLayout(TRIVY, "fifo-blob");
+    const config = join(dir, "blobs/sha256/b23a8f6569ae9ae331226205fa72f480ce5310707d0bc97e611f83fbbbde4604");
+    rmSync(config);
+    execFileSync("mkfifo", [config]);
+    await rejects(readOciLayout(dir), "CIP_FILE_READ", /config blob sha256:b23a8f.*: it is a pipe \(FIFO\)/);
+    await rejects(
+      readOciLayout(corpusPath(TRIVY), { maxJsonBytes: 100 }),
+      "CIP_INPUT_TOO_LARGE",
+      /the layout's index\.json: it is 369 bytes, over the 100 bytes image JSON limit/,
     );
   });
 });

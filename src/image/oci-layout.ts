@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { readFile, realpath, stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
+import { readBounded } from "../io/bounded-read.js";
 import { CipError, type ImageRef, type Platform } from "../model/index.js";
 import { formatImageReference, parseImageReference } from "./image-reference.js";
 import { type ClassifiedManifest, classifyManifest, type ImageManifest } from "./manifest.js";
@@ -101,7 +102,8 @@ export async function readOciLayout(dir: string, options: OciLayoutOptions = {})
 async function checkLayoutFile(root: string): Promise<void> {
   const text = await readSmallFile(join(root, "oci-layout"), 64 * 1024, "the oci-layout file", root).catch(
     (error: unknown) => {
-      if (error instanceof CipError && error.code === "CIP_FILE_READ") {
+      // A missing or unreadable file (an errno behind it) means this is no layout; a device is said as such
+      if (error instanceof CipError && error.code === "CIP_FILE_READ" && error.cause !== undefined) {
         throw new CipError(
           "CIP_FILE_READ",
           `Cannot read OCI layout: ${root} has no readable oci-layout file (${root})`,
@@ -364,13 +366,10 @@ async function readBlob(root: string, d: Descriptor, maxBytes: number, what: str
     throw invalid(`Cannot read ${what} blob ${d.digest}: it links outside the blobs directory (${path})`);
   }
   const info = await stat(real);
-  if (info.size !== d.size) {
-    throw invalid(
-      `Cannot read ${what} blob ${d.digest}: it has ${info.size} bytes where its descriptor says ${d.size} (${path})`,
-      { hint: "The blob is damaged or the descriptor is wrong; copy the image again." },
-    );
-  }
-  const data = await readFile(real);
+  if (info.isFile() && info.size !== d.size) throw sizeMismatch(what, d, info.size, path);
+  const data = await readSmallFile(real, maxBytes, `${what} blob ${d.digest}`, root);
+  // Checked again on what was read: the file may have changed since stat
+  if (data.length !== d.size) throw sizeMismatch(what, d, data.length, path);
   const actual = createHash(algorithm).update(data).digest("hex");
   if (actual !== hex) {
     throw invalid(
@@ -381,33 +380,28 @@ async function readBlob(root: string, d: Descriptor, maxBytes: number, what: str
   return data;
 }
 
+function sizeMismatch(what: string, d: Descriptor, size: number, path: string): CipError {
+  return invalid(
+    `Cannot read ${what} blob ${d.digest}: it has ${size} bytes where its descriptor says ${d.size} (${path})`,
+    { hint: "The blob is damaged or the descriptor is wrong; copy the image again." },
+  );
+}
+
+/**
+ * Reads a file of the layout, at most `maxBytes` whatever stat says, refusing devices, pipes and
+ * sockets: a layout holds regular files, and `index.json -> /dev/zero` would otherwise never end.
+ */
 async function readSmallFile(path: string, maxBytes: number, what: string, root: string): Promise<Buffer> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    throw new CipError(
-      "CIP_FILE_READ",
-      `Cannot read ${what}: ${path} does not exist or is not readable (${root})`,
-      {
-        hint: "Point at an OCI image layout directory (oci-layout, index.json, blobs/).",
-        cause: error,
-      },
-    );
-  }
-  if (size > maxBytes) {
-    throw new CipError(
-      "CIP_INPUT_TOO_LARGE",
-      `Cannot read ${what}: it has ${size} bytes, more than ${maxBytes} (${path})`,
-    );
-  }
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new CipError("CIP_FILE_READ", `Cannot read ${what}: ${(error as Error).message} (${path})`, {
-      cause: error,
-    });
-  }
+  return readBounded(path, {
+    maxBytes,
+    what,
+    where: path,
+    limitName: "image JSON",
+    limitHint:
+      "Manifests, indexes and configs are small JSON documents; raise --max-input-size only for a layout you trust.",
+    regularOnly: true,
+    missingHint: `Point at an OCI image layout directory (oci-layout, index.json, blobs/); ${root} is incomplete.`,
+  });
 }
 
 /** Parses JSON text, throwing CIP_PARSE naming the document. */

@@ -1,5 +1,6 @@
 import type { Allowlist, AllowlistItem, AllowlistMatch, Problem } from "../model/index.js";
-import { wildcardMatch, wildcardToRegExp } from "./wildcard.js";
+import { PythonRegexError, regexProblem } from "./python-regex.js";
+import { compileWildcard, nameSelectorMatch, type WildcardPattern, wildcardMatch } from "./wildcard.js";
 
 /** An allowlist item ready to match: its expiry parsed. */
 interface CompiledItem {
@@ -7,7 +8,7 @@ interface CompiledItem {
   order: number;
   expiresAtMs?: number;
   /** The trigger id pattern, compiled once (exact ids need none). */
-  regex?: RegExp;
+  regex?: WildcardPattern;
 }
 
 /** An allowlist compiled for fast lookup by gate and trigger id. */
@@ -52,14 +53,16 @@ export function compileAllowlist(
       }
       compiled.expiresAtMs = ms;
     }
-    if (item.triggerId.trim().startsWith("regexp:")) {
+    const isPattern = item.triggerId.includes("*") || item.triggerId.trim().startsWith("regexp:");
+    if (isPattern) {
       try {
-        wildcardToRegExp(item.triggerId);
+        compiled.regex = compileWildcard(item.triggerId);
       } catch (error) {
+        if (!(error instanceof PythonRegexError)) throw error;
         problems.push({
           level: "error",
-          code: "CIP_BUNDLE_INVALID",
-          message: `allowlist "${allowlist.id}" item "${item.id}": trigger_id ${JSON.stringify(item.triggerId)} is not a valid regular expression (${(error as Error).message})`,
+          code: "CIP_REGEX_UNSUPPORTED",
+          message: `allowlist "${allowlist.id}" item "${item.id}": trigger_id ${JSON.stringify(item.triggerId)} ${regexProblem(error)}`,
           allowlistId: allowlist.id,
           itemId: item.id,
           path: `${path}.items[${order}].trigger_id`,
@@ -67,8 +70,6 @@ export function compileAllowlist(
         return;
       }
     }
-    const isPattern = item.triggerId.includes("*") || item.triggerId.trim().startsWith("regexp:");
-    if (isPattern) compiled.regex = wildcardToRegExp(item.triggerId);
     const gate = item.gate.toLowerCase();
     let index = byGate.get(gate);
     if (!index) {
@@ -164,7 +165,7 @@ function inScope(item: AllowlistItem, query: AllowlistQuery): boolean {
   if (scope.images && !scope.images.some((p) => wildcardMatch(p, query.image))) return false;
   if (scope.namespaces) {
     const ns = query.namespace;
-    if (ns === undefined || !scope.namespaces.some((p) => wildcardMatch(p, ns))) return false;
+    if (ns === undefined || !scope.namespaces.some((p) => nameSelectorMatch(p, ns))) return false;
   }
   return true;
 }

@@ -1,13 +1,16 @@
 import type { Environment, ParseResult } from "@marcbachmann/cel-js";
+import { type CelMeter, checkCelLimits, meterCel } from "./cel-limits.js";
+import { celRegexProblem, linearCelMatches } from "./cel-regex.js";
 
 /** A message template compiled once: call it with the CEL variables to get the text. */
 export type CelTemplate = (variables: Record<string, unknown>) => string;
 
 /**
  * Compiles a message template whose `{{ expr }}` placeholders are CEL expressions over the environment's
- * variables. Throws an Error naming the placeholder when one does not parse or type-check.
+ * variables. Throws an Error naming the placeholder when one does not parse or type-check, or a
+ * CelLimitError when one nests deeper than the limits; with a meter, placeholders count their steps on it.
  */
-export function compileCelTemplate(env: Environment, template: string): CelTemplate {
+export function compileCelTemplate(env: Environment, template: string, meter?: CelMeter): CelTemplate {
   const parts: (string | { source: string; run: ParseResult })[] = [];
   let rest = template;
   let offset = 0;
@@ -22,7 +25,7 @@ export function compileCelTemplate(env: Environment, template: string): CelTempl
     if (open > 0) parts.push(rest.slice(0, open));
     const source = rest.slice(open + 2, close).trim();
     if (source === "") throw new Error(`empty placeholder "{{}}" at position ${offset + open + 1}`);
-    parts.push({ source, run: compilePlaceholder(env, source) });
+    parts.push({ source, run: compilePlaceholder(env, source, meter) });
     offset += close + 2;
     rest = rest.slice(close + 2);
   }
@@ -33,22 +36,28 @@ export function compileCelTemplate(env: Environment, template: string): CelTempl
         try {
           return formatCelValue(part.run(variables));
         } catch (error) {
+          if (meter?.exceeded) throw error;
           throw new Error(`placeholder {{ ${part.source} }} failed: ${celErrorSummary(error)}`);
         }
       })
       .join("");
 }
 
-function compilePlaceholder(env: Environment, source: string): ParseResult {
+function compilePlaceholder(env: Environment, source: string, meter: CelMeter | undefined): ParseResult {
   let run: ParseResult;
   try {
     run = env.parse(source);
   } catch (error) {
     throw new Error(`placeholder {{ ${source} }}: ${(error as Error).message}`);
   }
+  checkCelLimits(run, `placeholder {{ ${source} }}`);
   const checked = run.check();
   if (!checked.valid)
     throw new Error(`placeholder {{ ${source} }}: ${checked.error?.message ?? "does not type-check"}`);
+  const regexProblem = celRegexProblem(run);
+  if (regexProblem) throw new Error(`placeholder {{ ${source} }}: ${regexProblem}`);
+  linearCelMatches(run);
+  if (meter) meterCel(run, meter);
   return run;
 }
 

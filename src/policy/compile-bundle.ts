@@ -6,7 +6,8 @@ import { findGate, findTrigger, GATES, RETIRED_GATES } from "./catalog.js";
 import { compileTrigger } from "./compile-trigger.js";
 import type { GateSpec, TriggerEvaluator, TriggerSpec } from "./gate-types.js";
 import { describe, normalizeBundle } from "./normalize-bundle.js";
-import { wildcardToRegExp } from "./wildcard.js";
+import { PythonRegexError, regexProblem } from "./python-regex.js";
+import { compileWildcard } from "./wildcard.js";
 import { zodProblems } from "./zod-problems.js";
 
 /** A rule ready to run. */
@@ -235,6 +236,7 @@ function compilePolicy(policy: Policy, path: string, strict: boolean, problems: 
           p.param === undefined ? -1 : rule.params.findIndex((rp) => rp.name.toLowerCase() === p.param);
         report(p.message, {
           ...(p.param !== undefined ? { param: p.param } : {}),
+          ...(p.code !== undefined ? { code: p.code } : {}),
           path: paramIndex >= 0 ? `${rulePath}.params[${paramIndex}]` : `${rulePath}.params`,
         });
       }
@@ -260,15 +262,16 @@ function checkImageRulePatterns(rule: ImageRule, path: string, what: string, pro
   if (rule.image.type === "tag") checkPattern(rule.image.value, `${path}.image.value`, what, problems);
 }
 
-/** A `regexp:` pattern must compile; plain wildcards always do. */
+/** A `regexp:` pattern must compile and run in linear time; plain wildcards always do. */
 function checkPattern(pattern: string, path: string, what: string, problems: Problem[]): void {
   try {
-    wildcardToRegExp(pattern);
+    compileWildcard(pattern);
   } catch (error) {
+    if (!(error instanceof PythonRegexError)) throw error;
     problems.push({
       level: "error",
-      code: "CIP_BUNDLE_INVALID",
-      message: `${what}: pattern ${JSON.stringify(pattern)} is not a valid regular expression (${(error as Error).message})`,
+      code: "CIP_REGEX_UNSUPPORTED",
+      message: `${what}: pattern ${JSON.stringify(pattern)} ${regexProblem(error)}`,
       path,
     });
   }

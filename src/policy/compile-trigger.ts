@@ -1,4 +1,4 @@
-import type { RuleParam } from "../model/index.js";
+import type { ErrorCode, RuleParam } from "../model/index.js";
 import { type GateSpec, ParamValueError, type TriggerEvaluator, type TriggerSpec } from "./gate-types.js";
 import { type ParamValue, parseParamValue, TriggerParams } from "./trigger-params.js";
 
@@ -6,6 +6,8 @@ import { type ParamValue, parseParamValue, TriggerParams } from "./trigger-param
 export interface ParamProblem {
   param?: string;
   message: string;
+  /** The problem's code when it is more specific than CIP_BUNDLE_INVALID. */
+  code?: ErrorCode;
 }
 
 /** The outcome of compiling one rule's trigger: an evaluator, or every problem found. */
@@ -42,9 +44,11 @@ export function compileTrigger<G>(
     }
     const parsed = parseParamValue(spec, value);
     if ("expected" in parsed) {
+      const shown = `parameter "${name}" has value ${JSON.stringify(value)}`;
       problems.push({
         param: name,
-        message: `parameter "${name}" has value ${JSON.stringify(value)}: expected ${parsed.expected}`,
+        message: parsed.which ? `${shown}, which ${parsed.which}` : `${shown}: expected ${parsed.expected}`,
+        ...(parsed.code !== undefined ? { code: parsed.code } : {}),
       });
     } else {
       values.set(name, parsed.value);
@@ -60,8 +64,10 @@ export function compileTrigger<G>(
   try {
     return { ok: true, evaluator: trigger.compile(parsedParams), params: parsedParams };
   } catch (error) {
-    if (error instanceof ParamValueError)
-      return { ok: false, problems: [{ param: error.param, message: error.message }] };
+    if (error instanceof ParamValueError) {
+      const code = error.code !== undefined ? { code: error.code } : {};
+      return { ok: false, problems: [{ param: error.param, message: error.message, ...code }] };
+    }
     return { ok: false, problems: [{ message: `cannot compile: ${(error as Error).message}` }] };
   }
 }

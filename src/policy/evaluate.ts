@@ -5,6 +5,7 @@ import {
   type ImageFacts,
   type ImageRule,
   type ImageRuleMatch,
+  isCipError,
   type Problem,
   type ResultRow,
   type VexAssessment,
@@ -173,6 +174,7 @@ function evaluatePolicy(
         message: string,
         vex?: VexAssessment,
         status: ResultRow["status"] = "fired",
+        errorCode: string | undefined = undefined,
       ) => {
         rows.push({
           policyId: policy.id,
@@ -186,7 +188,7 @@ function evaluatePolicy(
           effectiveAction:
             status !== "fired" ? "warn" : vex && VEX_SUPPRESSES.has(vex.status) ? "go" : action,
           status,
-          errorCode: status === "fired" ? undefined : "CIP_TRIGGER_ERROR",
+          errorCode,
           allowlisted: undefined,
           vex,
         });
@@ -196,11 +198,13 @@ function evaluatePolicy(
         runTriggerInto(gate, rule.trigger, rule.evaluator, facts, prepared.data, now, ruleId, emit);
       } catch (error) {
         const message = `Cannot evaluate ${gate.name}/${trigger}: ${asError(error).message}`;
+        // A CipError says what failed (a spent expression budget, a refused pattern); any other error is the trigger's.
+        const code = isCipError(error) ? error.code : "CIP_TRIGGER_ERROR";
         // anchore-engine maps a rule that failed to evaluate to WARN.
-        emit("evaluation_error", message, undefined, "error");
+        emit("evaluation_error", message, undefined, "error", code);
         problems.push({
           level: "error",
-          code: "CIP_TRIGGER_ERROR",
+          code,
           message,
           policyId: policy.id,
           ...(ruleId !== undefined ? { ruleId } : {}),

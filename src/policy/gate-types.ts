@@ -1,4 +1,4 @@
-import type { ImageFacts, VexAssessment } from "../model/index.js";
+import type { ErrorCode, ImageFacts, VexAssessment } from "../model/index.js";
 import type { TriggerParams } from "./trigger-params.js";
 
 /**
@@ -88,9 +88,12 @@ export interface GateSpec<G = unknown> {
 /** Thrown by `compile` for a parameter value that cannot be used. */
 export class ParamValueError extends Error {
   readonly param: string;
-  constructor(param: string, message: string) {
+  /** The problem's code; CIP_BUNDLE_INVALID when not given. */
+  readonly code: ErrorCode | undefined;
+  constructor(param: string, message: string, code?: ErrorCode) {
     super(message);
     this.name = "ParamValueError";
     this.param = param;
+    this.code = code;
   }
 }

@@ -1,5 +1,5 @@
 import type { ImageRule, Mapping } from "../model/bundle.js";
-import { wildcardMatch } from "./wildcard.js";
+import { nameSelectorMatch, wildcardMatch } from "./wildcard.js";
 
 /**
  * The image a mapping or an allowed/denied image rule is matched against: the reference it was asked for by
@@ -54,7 +54,7 @@ export function imageRuleMatches(rule: ImageRule, target: MatchTarget): boolean 
 
 /**
  * True when `mapping` selects `target` in `context`: imageRuleMatches plus the CIPolicE selectors. A
- * non-empty `namespaces` / `environments` list must have a pattern matching the context's value; when the
+ * non-empty `namespaces` / `environments` list must have a pattern matching the context's value (in any case); when the
  * context has no such value the mapping does not match (a namespace-scoped mapping must not catch CI runs).
  */
 export function mappingSelects(mapping: Mapping, target: MatchTarget, context: MatchContext = {}): boolean {
@@ -107,5 +107,5 @@ function sameImageId(ruleValue: string, imageId: string): boolean {
 function selectorAllows(patterns: readonly string[] | undefined, value: string | undefined): boolean {
   if (patterns === undefined || patterns.length === 0) return true;
   if (value === undefined) return false;
-  return patterns.some((pattern) => patternMatches(pattern, value));
+  return patterns.some((pattern) => nameSelectorMatch(pattern, value));
 }

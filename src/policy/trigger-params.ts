@@ -1,5 +1,6 @@
+import type { ErrorCode } from "../model/index.js";
 import type { ParamKind, ParamSpec } from "./gate-types.js";
-import { compilePythonRegex } from "./python-regex.js";
+import { compilePythonRegex, PythonRegexError, regexProblem } from "./python-regex.js";
 
 /** A parsed parameter value. */
 export type ParamValue = string | boolean | number | string[] | number[] | Record<string, string>;
@@ -69,11 +70,18 @@ const LIST_ITEM = {
   "pipe-list": /^[^|]+$/,
 } as const;
 
+/** Why a raw value was refused: what was expected, or (`which`) what is wrong with it, and the code. */
+export interface ParamRefusal {
+  expected: string;
+  which?: string;
+  code?: ErrorCode;
+}
+
 /**
- * Checks one raw value against its declared kind and parses it. Returns the parsed value, or a string
- * saying what was expected.
+ * Checks one raw value against its declared kind and parses it. Returns the parsed value, or a
+ * ParamRefusal saying what was expected.
  */
-export function parseParamValue(spec: ParamSpec, raw: string): { value: ParamValue } | { expected: string } {
+export function parseParamValue(spec: ParamSpec, raw: string): { value: ParamValue } | ParamRefusal {
   switch (spec.kind) {
     case "string":
       return { value: raw };
@@ -82,7 +90,8 @@ export function parseParamValue(spec: ParamSpec, raw: string): { value: ParamVal
         compilePythonRegex(raw);
         return { value: raw };
       } catch (error) {
-        return { expected: `a valid regular expression (${(error as Error).message})` };
+        if (!(error instanceof PythonRegexError)) throw error;
+        return { expected: "a valid regular expression", which: regexProblem(error), code: error.code };
       }
     }
     case "boolean": {

@@ -1,4 +1,5 @@
 import type { DecisionV1, ResultRow } from "../model/index.js";
+import { terminalSafeJson } from "../model/terminal-safe.js";
 import { vexSuppressed } from "./vex-suppressed.js";
 
 /** anchore-engine's evaluation table columns, in its order. */
@@ -61,7 +62,7 @@ export function formatAnchore(decision: DecisionV1): string {
     policyId: decision.bundle.id,
     status: decision.status,
   };
-  return `${JSON.stringify([{ [digest]: { [tag]: [evaluation] } }], null, 2)}\n`;
+  return terminalSafeJson(`${JSON.stringify([{ [digest]: { [tag]: [evaluation] } }], null, 2)}\n`);
 }
 
 function row(imageId: string, tag: string, r: ResultRow): unknown[] {

@@ -1,11 +1,13 @@
 import type { Bundle, DecisionV1, ResultRow } from "../model/index.js";
+import { terminalLine } from "../model/terminal-safe.js";
 import type { ReportOptions } from "./report-options.js";
 import { vexSuppressed } from "./vex-suppressed.js";
 
 /**
  * Why the decision is what it is, in sentences: which mapping selected which policies and allowlists,
  * what each hit did (and what suppressed it), how the final action follows, and, for an image that
- * passed, which rules were evaluated without firing.
+ * passed, which rules were evaluated without firing. Each line is escaped for the terminal as a whole, so
+ * text from input can neither move the cursor nor start a line of its own.
  */
 export function formatExplain(decision: DecisionV1, options: ReportOptions): string {
   const lines: string[] = [];
@@ -40,7 +42,7 @@ export function formatExplain(decision: DecisionV1, options: ReportOptions): str
   lines.push(finalSentence(decision));
   for (const p of decision.problems.filter((x) => x.level !== "info"))
     lines.push(`Note (${p.level}): ${p.message}`);
-  return `${lines.join("\n")}\n`;
+  return `${lines.map(terminalLine).join("\n")}\n`;
 }
 
 function mappingSentence(decision: DecisionV1, bundle: Bundle | undefined): string {

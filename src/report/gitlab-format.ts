@@ -1,4 +1,5 @@
 import type { DecisionV1, ResultRow, Severity } from "../model/index.js";
+import { terminalSafeJson } from "../model/terminal-safe.js";
 import {
   clip,
   isWebUrl,
@@ -111,7 +112,7 @@ export function formatGitlab(decision: DecisionV1, _options: ReportOptions): str
     vulnerabilities,
     remediations: [],
   };
-  return `${JSON.stringify(report, null, 2)}\n`;
+  return terminalSafeJson(`${JSON.stringify(report, null, 2)}\n`);
 }
 
 function vulnerabilityOf(decision: DecisionV1, f: Finding): unknown {

@@ -1,4 +1,5 @@
 import type { Action, DecisionV1, ResultRow, Severity } from "../model/index.js";
+import { terminalSafeJson } from "../model/terminal-safe.js";
 import {
   clip,
   rowSeverity,
@@ -108,7 +109,7 @@ export function formatSarif(decision: DecisionV1, _options: ReportOptions): stri
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return terminalSafeJson(`${JSON.stringify(log, null, 2)}\n`);
 }
 
 function ruleOf(decision: DecisionV1, g: RuleGroup): unknown {

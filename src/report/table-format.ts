@@ -1,12 +1,14 @@
 import Table from "cli-table3";
 import pc from "picocolors";
 import type { Action, DecisionV1, ResultRow } from "../model/index.js";
+import { terminalLine as safe } from "../model/terminal-safe.js";
 import type { ReportOptions } from "./report-options.js";
 import { vexSuppressed } from "./vex-suppressed.js";
 
 /**
  * The decision for people: one table per gate (trigger, action, message, allowlisting), then problems,
- * then a summary line that starts with PASS or FAIL. Colour only when `options.color`.
+ * then a summary line that starts with PASS or FAIL. Colour only when `options.color`. Every text from
+ * input is escaped for the terminal first, so it can neither colour nor forge a line.
  */
 export function formatTable(decision: DecisionV1, options: ReportOptions): string {
   const c = pc.createColors(options.color);
@@ -14,10 +16,10 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
     action === "stop" ? c.red(text) : action === "warn" ? c.yellow(text) : c.green(text);
   const lines: string[] = [];
   lines.push(
-    `${c.bold("Image:")} ${decision.image.ref}${decision.image.digest ? ` (${decision.image.digest})` : ""}`,
-    `${c.bold("Bundle:")} ${decision.bundle.name ?? decision.bundle.id} ${c.dim(decision.bundle.digest.slice(0, 19))}` +
+    `${c.bold("Image:")} ${safe(decision.image.ref)}${decision.image.digest ? ` (${safe(decision.image.digest)})` : ""}`,
+    `${c.bold("Bundle:")} ${safe(decision.bundle.name ?? decision.bundle.id)} ${c.dim(safe(decision.bundle.digest.slice(0, 19)))}` +
       (decision.mapping
-        ? `  ${c.bold("Mapping:")} ${decision.mapping.name ?? decision.mapping.id ?? `#${decision.mapping.index + 1}`}`
+        ? `  ${c.bold("Mapping:")} ${safe(decision.mapping.name ?? decision.mapping.id ?? `#${decision.mapping.index + 1}`)}`
         : ""),
     "",
   );
@@ -25,7 +27,7 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
   for (const r of decision.results) byGate.set(r.gate, [...(byGate.get(r.gate) ?? []), r]);
   const messageWidth = Math.max(30, Math.min(100, (options.width ?? 120) - 50));
   for (const [gate, rows] of byGate) {
-    lines.push(c.bold(`${gate} (${rows.length})`));
+    lines.push(c.bold(`${safe(gate)} (${rows.length})`));
     const table = new Table({
       head: ["Trigger", "Action", "Message", "Allowlisted"],
       style: { head: options.color ? ["cyan"] : [], border: options.color ? ["grey"] : [] },
@@ -35,11 +37,11 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
     for (const r of rows) {
       const action = r.status === "error" ? c.magenta("error") : paint(r.effectiveAction, r.effectiveAction);
       const allow = r.allowlisted
-        ? `${r.allowlisted.allowlistName ?? r.allowlisted.allowlistId}: ${r.allowlisted.itemId}`
+        ? safe(`${r.allowlisted.allowlistName ?? r.allowlisted.allowlistId}: ${r.allowlisted.itemId}`)
         : vexSuppressed(r)
-          ? `VEX ${r.vex?.status}${r.vex?.justification ? ` (${r.vex.justification})` : ""}`
+          ? safe(`VEX ${r.vex?.status}${r.vex?.justification ? ` (${r.vex.justification})` : ""}`)
           : "";
-      table.push([r.trigger, action, r.message, allow]);
+      table.push([safe(r.trigger), action, safe(r.message), allow]);
     }
     lines.push(table.toString(), "");
   }
@@ -47,7 +49,7 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
   for (const p of decision.problems) {
     const label =
       p.level === "error" ? c.red("error") : p.level === "warning" ? c.yellow("warning") : c.dim("note");
-    lines.push(`${label}: ${p.message}`);
+    lines.push(`${label}: ${safe(p.message)}`);
   }
   if (decision.problems.length > 0) lines.push("");
   lines.push(summaryLine(decision, c));

@@ -1,3 +1,4 @@
+import { type ArchiveLimits, archiveLimits } from "../image/archive-limits.js";
 import { factsFromImage } from "../image/config-facts.js";
 import { parseImageReference } from "../image/image-reference.js";
 import type { RegistryClientOptions } from "../image/registry/registry-client.js";
@@ -11,6 +12,14 @@ export interface ReadImageOptions {
   /** Text of the Dockerfile the image was built from; without it the Dockerfile is guessed from the history. */
   dockerfile?: string;
   registry?: RegistryClientOptions;
+  /**
+   * The document limit (`--max-input-size`): it caps each manifest, index and config read from a layout
+   * or archive (below their own 8 MiB cap), an archive's JSON entries taken together, and derives the
+   * archive limits not given.
+   */
+  maxInputBytes?: number;
+  /** Bounds on an archive's bytes, decompressed bytes and entries; see archiveLimits for defaults. */
+  archiveLimits?: Partial<ArchiveLimits>;
 }
 
 /** Reads one image from its source (registry, OCI layout, docker-archive) and returns its facts. */
@@ -26,15 +35,30 @@ export async function readImageFacts(
 async function resolve(argument: ImageArgument, options: ReadImageOptions): Promise<ResolvedImage> {
   switch (argument.kind) {
     case "oci-layout": {
-      const { readOciLayout } = await import("../image/oci-layout.js");
+      const { readOciLayout, DEFAULT_MAX_JSON_BYTES } = await import("../image/oci-layout.js");
       return readOciLayout(argument.path, {
         ...(argument.tag !== undefined ? { tag: argument.tag } : {}),
         ...(options.platform ? { platform: options.platform } : {}),
+        ...(options.maxInputBytes !== undefined
+          ? { maxJsonBytes: Math.min(DEFAULT_MAX_JSON_BYTES, options.maxInputBytes) }
+          : {}),
       });
     }
     case "docker-archive": {
-      const { readDockerArchive } = await import("../image/docker-archive.js");
-      return readDockerArchive(argument.path, argument.tag !== undefined ? { tag: argument.tag } : {});
+      const [{ readDockerArchive }, { DEFAULT_MAX_JSON_BYTES }] = await Promise.all([
+        import("../image/docker-archive.js"),
+        import("../image/oci-layout.js"),
+      ]);
+      return readDockerArchive(argument.path, {
+        ...(argument.tag !== undefined ? { tag: argument.tag } : {}),
+        ...(options.maxInputBytes !== undefined
+          ? {
+              maxEntryBytes: Math.min(DEFAULT_MAX_JSON_BYTES, options.maxInputBytes),
+              maxJsonBytes: options.maxInputBytes,
+            }
+          : {}),
+        limits: archiveLimits(options.archiveLimits, options.maxInputBytes),
+      });
     }
     case "registry": {
       const { RegistryClient } = await import("../image/registry/registry-client.js");

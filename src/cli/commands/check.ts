@@ -9,6 +9,7 @@ import {
   gatherWithProgress,
   imageFactsFor,
 } from "../gather-options.js";
+import { inputPaths } from "../input-paths.js";
 import { outputTo, useColor } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
 import { reportTargets } from "../report-targets.js";
@@ -36,6 +37,9 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
     .addOption(GATHER_OPTIONS[8])
     .addOption(GATHER_OPTIONS[9])
     .addOption(GATHER_OPTIONS[10])
+    .addOption(GATHER_OPTIONS[11])
+    .addOption(GATHER_OPTIONS[12])
+    .addOption(GATHER_OPTIONS[13])
     .option("--policy <file>", "policy bundle (JSON or YAML; Anchore v1_0 bundles load unchanged)")
     .option("--whitelist <file|json://…>", "a clair-cicd whitelist, used as the policy instead of --policy")
     .addOption(
@@ -88,6 +92,7 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       const targets = reportTargets(
         explainOnly && opts.format.length === 0 ? ["explain"] : opts.format,
         opts.output,
+        inputPaths(image, opts, true),
       );
       const warnCode = parseExitCode(opts.exitCodeWarn);
       if (opts.facts === undefined && opts.report.length === 0 && image === undefined) {

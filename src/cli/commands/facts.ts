@@ -1,8 +1,11 @@
 import { Command } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
+import { terminalSafeJson } from "../../model/terminal-safe.js";
 import { EXIT } from "../exit-codes.js";
 import { GATHER_OPTIONS, gatherInput, gatherWithProgress, imageFactsFor } from "../gather-options.js";
+import { inputPaths } from "../input-paths.js";
 import { outputTo } from "../output.js";
+import { checkOutputConflicts } from "../output-conflicts.js";
 import { formatProblem } from "../print-error.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize } from "../read-input.js";
 
@@ -22,6 +25,9 @@ export function factsCommand(setExitCode: (code: number) => void) {
     .addOption(GATHER_OPTIONS[8])
     .addOption(GATHER_OPTIONS[9])
     .addOption(GATHER_OPTIONS[10])
+    .addOption(GATHER_OPTIONS[11])
+    .addOption(GATHER_OPTIONS[12])
+    .addOption(GATHER_OPTIONS[13])
     .option("--output <file>", "write the facts to a file instead of standard output")
     .option(
       "--max-input-size <bytes>",
@@ -38,6 +44,9 @@ export function factsCommand(setExitCode: (code: number) => void) {
           },
         );
       }
+      if (opts.output !== undefined && opts.output !== "-") {
+        checkOutputConflicts([{ path: opts.output, format: "facts" }], inputPaths(image, opts));
+      }
       const { facts, notes } = await gatherWithProgress(
         gatherInput(
           image,
@@ -47,7 +56,9 @@ export function factsCommand(setExitCode: (code: number) => void) {
         ),
       );
       for (const note of notes) process.stderr.write(`${formatProblem(note)}\n`);
-      outputTo(opts.output).write(`${JSON.stringify({ schemaVersion: "1", ...facts }, null, 2)}\n`);
+      outputTo(opts.output).write(
+        terminalSafeJson(`${JSON.stringify({ schemaVersion: "1", ...facts }, null, 2)}\n`),
+      );
       setExitCode(EXIT.pass);
     });
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Command, Option } from "@commander-js/extra-typings";
 import { CipError, isCipError } from "../../model/index.js";
+import { terminalLine } from "../../model/terminal-safe.js";
 import { EXIT } from "../exit-codes.js";
 import { formatProblem } from "../print-error.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
@@ -30,15 +31,17 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
           const rules = b.policies.reduce((n, p) => n + p.rules.length, 0);
           const items = b.allowlists.reduce((n, a) => n + a.items.length, 0);
           process.stdout.write(
-            `${file}: valid (${b.policies.length} policies, ${rules} rules, ${b.allowlists.length} allowlists with ${items} items, ${b.mappings.length} mappings)\n`,
+            `${terminalLine(file)}: valid (${b.policies.length} policies, ${rules} rules, ${b.allowlists.length} allowlists with ${items} items, ${b.mappings.length} mappings)\n`,
           );
           for (const w of bundle.warnings) process.stdout.write(`  ${formatProblem(w)}\n`);
         } catch (error) {
           if (!isCipError(error)) throw error;
           const invalid = error.code === "CIP_BUNDLE_INVALID" || error.code === "CIP_BUNDLE_VERSION";
-          process.stdout.write(`${file}: ${invalid ? "invalid" : "unreadable"}: ${error.message}\n`);
+          process.stdout.write(
+            `${terminalLine(file)}: ${invalid ? "invalid" : "unreadable"}: ${terminalLine(error.message)}\n`,
+          );
           for (const p of error.problems) process.stdout.write(`  ${formatProblem(p)}\n`);
-          if (error.hint) process.stdout.write(`  hint: ${error.hint}\n`);
+          if (error.hint) process.stdout.write(`  hint: ${terminalLine(error.hint)}\n`);
           worst = Math.max(worst, invalid ? EXIT.policyFailure : EXIT.cannotEvaluate);
         }
       }
@@ -82,7 +85,9 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
           cause: error,
         });
       }
-      process.stdout.write(`Wrote ${file}. Check it with: cipolice policy validate ${file}\n`);
+      process.stdout.write(
+        `Wrote ${terminalLine(file)}. Check it with: cipolice policy validate ${terminalLine(file)}\n`,
+      );
     });
 
   return policy;

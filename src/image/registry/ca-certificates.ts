@@ -1,6 +1,9 @@
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readBoundedSync } from "../../io/bounded-read.js";
 import { CipError } from "../../model/index.js";
+
+/** A CA bundle is kilobytes (the whole Mozilla set is about 220 kB): far below this, and a device ends here. */
+export const MAX_CA_FILE_BYTES = 16 * 1024 * 1024;
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -36,11 +39,17 @@ export function parseCaCertificates(pem: string, source: string): string[] {
 export function readCaFile(path: string): string[] {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBoundedSync(path, {
+      maxBytes: MAX_CA_FILE_BYTES,
+      what: `the CA file ${path}`,
+      limitName: "CA file",
+      limitHint: "Give a PEM file of the CA certificates only.",
+    }).toString("utf8");
   } catch (error) {
-    throw new CipError("CIP_FILE_READ", `Cannot read the CA file ${path}: ${(error as Error).message}`, {
+    if (!(error instanceof CipError) || error.code !== "CIP_FILE_READ") throw error;
+    throw new CipError("CIP_FILE_READ", error.message, {
       hint: "Check the path given with --ca-file.",
-      cause: error,
+      cause: error.cause,
     });
   }
   return parseCaCertificates(text, `the CA file ${path}`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -49,6 +49,24 @@ test("an identity token wins over a user name and password", () => {
 
 test("a missing file means anonymous access", () => {
   assert.equal(readDockerConfigCredentials(join(dir, "nope.json"), "r.example"), undefined);
+  // A path through a file, not a directory, is as missing (DOCKER_CONFIG pointing at a file)
+  assert.equal(readDockerConfigCredentials(join(config("{}"), "config.json"), "r.example"), undefined);
+});
+
+test("a config.json linked to /dev/zero is refused after 16 MiB, not read forever", () => {
+  const link = join(dir, "zero-config.json");
+  symlinkSync("/dev/zero", link);
+  const start = Date.now();
+  assert.throws(
+    () => readDockerConfigCredentials(link, "r.example"),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, "CIP_INPUT_TOO_LARGE");
+      assert.match(e.message, /^Cannot read the Docker config: it is over the 16 MiB Docker config limit/);
+      assert.ok(e.message.endsWith(`(${link})`), e.message);
+      return true;
+    },
+  );
+  assert.ok(Date.now() - start < 2000, `${Date.now() - start} ms`);
 });
 
 test("a config that is not JSON or has a bad auth is refused with the file named", () => {

@@ -1,12 +1,15 @@
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { readBoundedSync } from "../../io/bounded-read.js";
 import { CipError } from "../../model/index.js";
 import { runCredentialHelper } from "./credential-helper.js";
 import { authKeyHost, DOCKER_HUB_AUTH_KEY, isDockerHub } from "./registry-host.js";
 
 /** Registry credentials: a user name and password (or token), or an OAuth2 identity (refresh) token. */
 export type RegistryCredentials = { username: string; password: string } | { identityToken: string };
+
+/** Docker's config.json holds a few credentials: far below this, and a device or pipe in its place ends here. */
+export const MAX_DOCKER_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /** Where Docker keeps config.json: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -65,18 +68,18 @@ interface DockerConfig {
 function readConfig(path: string): DockerConfig | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBoundedSync(path, {
+      maxBytes: MAX_DOCKER_CONFIG_BYTES,
+      what: "the Docker config",
+      where: path,
+      limitName: "Docker config",
+      limitHint:
+        "Point DOCKER_CONFIG at a directory holding Docker's own config.json (docker login writes it).",
+    }).toString("utf8");
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw new CipError(
-      "CIP_FILE_READ",
-      `Cannot read the Docker config: ${(error as Error).message} (${path})`,
-      {
-        hint: "Make the file readable, or point DOCKER_CONFIG at another directory.",
-        cause: error,
-      },
-    );
+    throw error;
   }
   let parsed: unknown;
   try {

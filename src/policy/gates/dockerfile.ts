@@ -1,6 +1,7 @@
 import { DOCKERFILE_DIRECTIVES, type ImageFacts } from "../../model/index.js";
+import { compileParamRegex } from "../eval-regex.js";
 import { type GateSpec, ParamValueError, type TriggerContext } from "../gate-types.js";
-import { compilePythonRegex, pythonMatch } from "../python-regex.js";
+import { pythonMatch } from "../python-regex.js";
 
 const CHECKS: readonly string[] = ["=", "!=", "exists", "not_exists", "like", "not_like", "in", "not_in"];
 const CHECKS_NEEDING_VALUE = new Set(["=", "!=", "like", "not_like", "in", "not_in"]);
@@ -61,15 +62,7 @@ function instructionTest(check: string, value: string | undefined): LineTest {
       return () => false;
     case "like":
     case "not_like": {
-      let regex: RegExp;
-      try {
-        regex = compilePythonRegex(v);
-      } catch (error) {
-        throw new ParamValueError(
-          "value",
-          `parameter "value" is not a valid regular expression: ${(error as Error).message}`,
-        );
-      }
+      const regex = compileParamRegex("value", v);
       return check === "like" ? (line) => pythonMatch(regex, line) : (line) => !pythonMatch(regex, line);
     }
     case "in":

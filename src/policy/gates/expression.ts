@@ -1,5 +1,7 @@
 import type { ParseResult } from "@marcbachmann/cel-js";
 import { CipError } from "../../model/index.js";
+import { CelLimitError, type CelMeter, checkCelLimits, createCelMeter, meterCel } from "../cel-limits.js";
+import { celRegexProblem, linearCelMatches } from "../cel-regex.js";
 import { type CelTemplate, celErrorSummary, compileCelTemplate, formatCelValue } from "../cel-template.js";
 import {
   type CelItemKind,
@@ -52,14 +54,18 @@ export const expressionGate: GateSpec<CelVariables> = {
       compile(params) {
         const source = params.string("expression") ?? "";
         const forEach = (params.string("for_each") ?? "none") as CelItemKind;
-        const condition = compileCondition(source, forEach);
+        // One budget for the rule on one image: the condition and the message, for every item.
+        const meter = createCelMeter();
+        const condition = compileCondition(source, forEach, meter);
         const shown = source.trim().replace(/\s+/g, " ");
-        const template = compileMessage(params.string("message"), forEach);
+        const template = compileMessage(params.string("message"), forEach, meter);
         return (ctx) => {
+          meter.reset();
           const variables = ctx.gate ?? celVariables(ctx.facts, ctx.now);
+          const run = { meter, shown };
           if (forEach === "none") {
-            if (evaluateCondition(condition, variables, shown, undefined)) {
-              ctx.fire({ message: renderMessage(template, variables, shown, undefined) });
+            if (evaluateCondition(condition, variables, run, undefined)) {
+              ctx.fire({ message: renderMessage(template, variables, run, undefined) });
             }
             return;
           }
@@ -70,8 +76,8 @@ export const expressionGate: GateSpec<CelVariables> = {
           const name = forEach === "vulnerabilities" ? "vuln" : "pkg";
           for (const item of items) {
             scope[name] = item;
-            if (!evaluateCondition(condition, scope, shown, item)) continue;
-            ctx.fire({ message: renderMessage(template, scope, shown, item), instanceId: itemId(item) });
+            if (!evaluateCondition(condition, scope, run, item)) continue;
+            ctx.fire({ message: renderMessage(template, scope, run, item), instanceId: itemId(item) });
           }
         };
       },
@@ -79,7 +85,7 @@ export const expressionGate: GateSpec<CelVariables> = {
   ],
 };
 
-function compileCondition(source: string, forEach: CelItemKind): ParseResult {
+function compileCondition(source: string, forEach: CelItemKind, meter: CelMeter): ParseResult {
   if (source.trim() === "")
     throw new ParamValueError("expression", "invalid CEL expression: the expression is empty");
   let condition: ParseResult;
@@ -87,6 +93,12 @@ function compileCondition(source: string, forEach: CelItemKind): ParseResult {
     condition = celEnvironment(forEach).parse(source);
   } catch (error) {
     throw new ParamValueError("expression", `invalid CEL expression: ${(error as Error).message}`);
+  }
+  try {
+    checkCelLimits(condition);
+  } catch (error) {
+    if (!(error instanceof CelLimitError)) throw error;
+    throw new ParamValueError("expression", `CEL expression refused: ${error.message}`, error.code);
   }
   const checked = condition.check();
   if (!checked.valid) {
@@ -96,15 +108,31 @@ function compileCondition(source: string, forEach: CelItemKind): ParseResult {
   if (checked.type !== "bool" && checked.type !== "dyn") {
     throw new ParamValueError("expression", `invalid CEL expression: it returns ${checked.type}, not bool`);
   }
+  const regexProblem = celRegexProblem(condition);
+  if (regexProblem) {
+    throw new ParamValueError(
+      "expression",
+      `invalid CEL expression: ${regexProblem}`,
+      "CIP_REGEX_UNSUPPORTED",
+    );
+  }
+  linearCelMatches(condition);
+  meterCel(condition, meter);
   return condition;
 }
 
-function compileMessage(message: string | undefined, forEach: CelItemKind): CelTemplate | undefined {
+function compileMessage(
+  message: string | undefined,
+  forEach: CelItemKind,
+  meter: CelMeter,
+): CelTemplate | undefined {
   // An empty message (as some bundle editors write) means the default one.
   if (message === undefined || message.trim() === "") return undefined;
   try {
-    return compileCelTemplate(celEnvironment(forEach), message);
+    return compileCelTemplate(celEnvironment(forEach), message, meter);
   } catch (error) {
+    if (error instanceof CelLimitError)
+      throw new ParamValueError("message", `message template refused: ${error.message}`, error.code);
     throw new ParamValueError("message", `invalid message template: ${(error as Error).message}`);
   }
 }
@@ -118,34 +146,44 @@ function itemVariableHint(problem: string): string {
 
 type Item = CelVulnerability | CelPackage | undefined;
 
-function evaluateCondition(condition: ParseResult, variables: object, shown: string, item: Item): boolean {
+/** What every evaluation of one rule on one image shares: its step meter and the expression as shown. */
+interface Run {
+  meter: CelMeter;
+  shown: string;
+}
+
+function evaluateCondition(condition: ParseResult, variables: object, run: Run, item: Item): boolean {
   let result: unknown;
   try {
     result = condition(variables);
   } catch (error) {
-    throw evaluationError(shown, celErrorSummary(error), item);
+    throw run.meter.exceeded
+      ? budgetError(run, item)
+      : evaluationError(run.shown, celErrorSummary(error), item);
   }
+  // CEL's `||` and `&&` absorb an error when the other side decides: a spent budget still fails the rule.
+  if (run.meter.exceeded) throw budgetError(run, item);
   if (typeof result !== "boolean") {
-    throw evaluationError(shown, `it returned ${formatCelValue(result)}, not a bool`, item);
+    throw evaluationError(run.shown, `it returned ${formatCelValue(result)}, not a bool`, item);
   }
   return result;
 }
 
-function renderMessage(
-  template: CelTemplate | undefined,
-  variables: object,
-  shown: string,
-  item: Item,
-): string {
+function renderMessage(template: CelTemplate | undefined, variables: object, run: Run, item: Item): string {
   if (!template)
     return item === undefined
-      ? `Expression matched: ${shown}`
-      : `Expression matched for ${itemLabel(item)}: ${shown}`;
+      ? `Expression matched: ${run.shown}`
+      : `Expression matched for ${itemLabel(item)}: ${run.shown}`;
+  let message: string;
   try {
-    return template(variables as Record<string, unknown>);
+    message = template(variables as Record<string, unknown>);
   } catch (error) {
-    throw evaluationError(shown, `the message ${(error as Error).message}`, item);
+    throw run.meter.exceeded
+      ? budgetError(run, item)
+      : evaluationError(run.shown, `the message ${(error as Error).message}`, item);
   }
+  if (run.meter.exceeded) throw budgetError(run, item);
+  return message;
 }
 
 function evaluationError(shown: string, problem: string, item: Item): CipError {
@@ -153,6 +191,15 @@ function evaluationError(shown: string, problem: string, item: Item): CipError {
   return new CipError(
     "CIP_TRIGGER_ERROR",
     `Cannot evaluate CEL expression ${JSON.stringify(shown)}: ${problem}${place}`,
+  );
+}
+
+function budgetError(run: Run, item: Item): CipError {
+  const place = item === undefined ? "" : ` (stopped at ${itemLabel(item)})`;
+  return new CipError(
+    "CIP_EXPRESSION_BUDGET",
+    `Cannot evaluate CEL expression ${JSON.stringify(run.shown)}: it needs more than ${run.meter.limit} comprehension steps, the budget of one rule on one image${place}`,
+    { hint: "Narrow the lists the expression iterates over, or avoid nesting comprehensions over them." },
   );
 }
 

@@ -1,5 +1,5 @@
 import type { FileEntry, ImageFacts } from "../../model/index.js";
-import { compileEvalRegex } from "../eval-regex.js";
+import { checkEvalRegex, compileEvalRegex } from "../eval-regex.js";
 import type { GateSpec } from "../gate-types.js";
 import { pyIntBase8, pyOct } from "../python-format.js";
 import { pythonMatch } from "../python-regex.js";
@@ -87,6 +87,7 @@ export const filesGate: GateSpec<FilesData> = {
       ],
       compile(params) {
         const source = params.string("regex") ?? "";
+        checkEvalRegex("regex", source);
         return (ctx) => {
           if (ctx.gate.size === 0) return;
           const regex = compileEvalRegex("regex", source);

@@ -1,7 +1,8 @@
 import type { ImageFacts, ImageRef } from "../../model/index.js";
+import { compileParamRegex } from "../eval-regex.js";
 import { type GateSpec, ParamValueError } from "../gate-types.js";
-import { compilePythonRegex } from "../python-regex.js";
-import { wildcardMatch, wildcardToRegExp } from "../wildcard.js";
+import { PythonRegexError, regexProblem } from "../python-regex.js";
+import { compileWildcard, wildcardMatch } from "../wildcard.js";
 
 /** The reference as written canonically: `registry/repository[:tag][@digest]`. */
 function printRef(ref: ImageRef): string {
@@ -23,11 +24,13 @@ function readFromFile(facts: ImageFacts): boolean {
 function registryPatterns(patterns: readonly string[]): readonly string[] {
   for (const pattern of patterns) {
     try {
-      wildcardToRegExp(pattern);
+      compileWildcard(pattern);
     } catch (error) {
+      if (!(error instanceof PythonRegexError)) throw error;
       throw new ParamValueError(
         "registries",
-        `parameter "registries" has an invalid pattern ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+        `parameter "registries" has an invalid pattern ${JSON.stringify(pattern)}: it ${regexProblem(error)}`,
+        "CIP_REGEX_UNSUPPORTED",
       );
     }
   }
@@ -147,19 +150,10 @@ export const imageSourceGate: GateSpec = {
       compile(params) {
         const pattern = params.string("pattern") ?? "";
         const fireOnMatch = params.string("check") === "match";
-        let whole: RegExp;
-        try {
-          const regex = compilePythonRegex(pattern);
-          whole = new RegExp(`^(?:${regex.source})$`, regex.flags);
-        } catch (error) {
-          throw new ParamValueError(
-            "pattern",
-            `parameter "pattern" is not a valid regular expression: ${(error as Error).message}`,
-          );
-        }
+        const regex = compileParamRegex("pattern", pattern);
         return (ctx) => {
           const repository = ctx.facts.ref.repository;
-          const matches = whole.test(repository);
+          const matches = regex.fullMatch(repository);
           if (matches && fireOnMatch) {
             ctx.fire({ message: `Image repository ${repository} matches the pattern ${pattern}` });
           } else if (!matches && !fireOnMatch) {

@@ -1,6 +1,7 @@
 import type { ImageFacts } from "../../model/index.js";
+import { compileParamRegex } from "../eval-regex.js";
 import { type GateSpec, ParamValueError } from "../gate-types.js";
-import { compilePythonRegex, pythonMatch } from "../python-regex.js";
+import { pythonMatch } from "../python-regex.js";
 
 type AttributeValue = string | number | undefined;
 
@@ -135,17 +136,10 @@ export const metadataGate: GateSpec = {
           throw new ParamValueError("value", `parameter "value" is required when check is "${check}"`);
         }
         if (raw) checkValue(attribute, spec, raw);
-        let regex: RegExp | undefined;
-        if ((check === "like" || check === "not_like") && raw && spec.valueKind === "string") {
-          try {
-            regex = compilePythonRegex(raw);
-          } catch (error) {
-            throw new ParamValueError(
-              "value",
-              `parameter "value" is not a valid regular expression: ${(error as Error).message}`,
-            );
-          }
-        }
+        const regex =
+          (check === "like" || check === "not_like") && raw && spec.valueKind === "string"
+            ? compileParamRegex("value", raw)
+            : undefined;
         return (ctx) => {
           const image = spec.read(ctx.facts);
           const value = typedValue(spec, image, raw);

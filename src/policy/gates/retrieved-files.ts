@@ -1,4 +1,4 @@
-import { compileEvalRegex } from "../eval-regex.js";
+import { checkEvalRegex, compileEvalRegex } from "../eval-regex.js";
 import type { GateSpec, TriggerContext } from "../gate-types.js";
 import { pySplitWhitespace } from "../python-format.js";
 import { pythonMatch } from "../python-regex.js";
@@ -76,6 +76,7 @@ export const retrievedFilesGate: GateSpec = {
         const path = params.string("path") ?? "";
         const source = params.string("regex") ?? "";
         const check = params.string("check") ?? "match";
+        checkEvalRegex("regex", source);
         return (ctx) => {
           const files = ctx.facts.retrievedFiles ?? {};
           if (Object.keys(files).length === 0) return;

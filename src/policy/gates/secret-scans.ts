@@ -1,4 +1,4 @@
-import { compileEvalRegex } from "../eval-regex.js";
+import { checkEvalRegex, compileEvalRegex } from "../eval-regex.js";
 import type { GateSpec } from "../gate-types.js";
 import { pythonMatch } from "../python-regex.js";
 
@@ -68,6 +68,7 @@ export const secretScansGate: GateSpec = {
         const contentFilter = params.string("content_regex_name") ?? "";
         const nameFilter = params.string("filename_regex") ?? "";
         const matchType = params.string("match_type") ?? "found";
+        checkEvalRegex("filename_regex", nameFilter);
         return (ctx) => {
           const nameRegex = nameFilter ? compileEvalRegex("filename_regex", nameFilter) : undefined;
           const seen = new Set<string>();

@@ -6,9 +6,10 @@ import {
   severityRank,
   type Vulnerability,
 } from "../../model/index.js";
-import { type GateSpec, type ParamSpec, ParamValueError, type TriggerSpec } from "../gate-types.js";
+import { compileParamRegex } from "../eval-regex.js";
+import type { GateSpec, ParamSpec, TriggerSpec } from "../gate-types.js";
 import { pyStrListRepr } from "../python-format.js";
-import { compilePythonRegex, pythonMatch } from "../python-regex.js";
+import { pythonMatch } from "../python-regex.js";
 import type { TriggerParams } from "../trigger-params.js";
 
 const GATE = "vulnerabilities";
@@ -384,18 +385,9 @@ const packageTrigger: TriggerSpec = {
     const scoreChecks = compileScoreChecks(params);
     const nvdChecks = scoreChecks.filter((c) => c.source === "nvd");
     const vendorChecks = scoreChecks.filter((c) => c.source === "vendor");
-    let exclude: RegExp | undefined;
     const excludeSource = params.string("package_path_exclude");
-    if (excludeSource !== undefined) {
-      try {
-        exclude = compilePythonRegex(excludeSource);
-      } catch (error) {
-        throw new ParamValueError(
-          "package_path_exclude",
-          `parameter "package_path_exclude" has value ${JSON.stringify(excludeSource)}: expected a valid regular expression (${(error as Error).message})`,
-        );
-      }
-    }
+    const exclude =
+      excludeSource !== undefined ? compileParamRegex("package_path_exclude", excludeSource) : undefined;
 
     return (ctx) => {
       const index = gateData(ctx.gate);
