@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { runCliMeasured } from "../support/measured-run.js";
 import { runCli } from "../support/run-cli.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "cipolice-hostile-"));
@@ -85,12 +86,11 @@ test("a pattern with catastrophic backtracking validates and checks quickly agai
       files: [{ path: `/${"a".repeat(50_000)}!`, mode: 0o100644 }],
     }),
   );
-  const started = performance.now();
-  const run = runCli(["check", "--facts", facts, "--policy", bundle, "--format", "json"]);
-  const ms = performance.now() - started;
+  const run = runCliMeasured(["check", "--facts", facts, "--policy", bundle, "--format", "json"]);
   assert.ok(run.status === 0 || run.status === 1, run.stderr);
   // A process start is most of this; a backtracking engine would not finish in years.
-  assert.ok(ms < 15_000, `took ${ms.toFixed(0)} ms`);
+  assert.ok(run.ms < 15_000, `took ${run.ms.toFixed(0)} ms`);
+  assert.ok(run.peakBytes < 512 * 1024 * 1024, `peak memory ${(run.peakBytes / 1024 / 1024).toFixed(0)} MiB`);
   const decision = JSON.parse(run.stdout) as { results: { ruleId: string; status: string }[] };
   assert.deepEqual(
     decision.results.filter((r) => r.status === "error"),

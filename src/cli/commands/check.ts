@@ -87,7 +87,7 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       String(DEFAULT_MAX_INPUT_BYTES),
     )
     .action(async (image, opts) => {
-      const maxBytes = parseByteSize(opts.maxInputSize);
+      const maxBytes = parseByteSize(opts.maxInputSize, "--max-input-size");
       const now = parseNow(opts.now);
       const targets = reportTargets(
         explainOnly && opts.format.length === 0 ? ["explain"] : opts.format,

@@ -51,8 +51,8 @@ export function factsCommand(setExitCode: (code: number) => void) {
         gatherInput(
           image,
           opts,
-          parseByteSize(opts.maxInputSize),
-          await imageFactsFor(image, opts, parseByteSize(opts.maxInputSize)),
+          parseByteSize(opts.maxInputSize, "--max-input-size"),
+          await imageFactsFor(image, opts, parseByteSize(opts.maxInputSize, "--max-input-size")),
         ),
       );
       for (const note of notes) process.stderr.write(`${formatProblem(note)}\n`);

@@ -19,7 +19,7 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
     .option("--no-strict", "accept gates anchore-engine retired (reported as warnings)")
     .option("--max-input-size <bytes>", "refuse files larger than this", String(DEFAULT_MAX_INPUT_BYTES))
     .action(async (files, opts) => {
-      const maxBytes = parseByteSize(opts.maxInputSize);
+      const maxBytes = parseByteSize(opts.maxInputSize, "--max-input-size");
       const { loadBundle } = await import("../../service/load-bundle.js");
       let worst: number = EXIT.pass;
       for (const file of files) {
