@@ -89,8 +89,20 @@ export function gatherFacts(input: GatherInput): GatheredFacts {
     base ?? {},
     ref,
   );
+  if (merged.vulnerabilities !== undefined && !(merged.provenance ?? []).some((p) => p.dbUpdatedAt)) {
+    notes.push({
+      level: "info",
+      code: "CIP_REPORT_NOTE",
+      message: `No input says when its vulnerability database was last updated (${scannersWithoutDbTime(merged)}): the data's age is unknown, which stale_feed_data does not count as stale`,
+    });
+  }
   const withVex = applyVex(merged, vex);
   return { facts: withVex.facts, notes: [...notes, ...withVex.notes] };
+}
+
+function scannersWithoutDbTime(facts: ImageFacts): string {
+  const names = [...new Set((facts.provenance ?? []).map((p) => p.source))];
+  return names.length > 0 ? `none of ${names.join(", ")} gives one` : "no provenance was given";
 }
 
 function loadFactsDocument(input: InputText): ImageFacts {

@@ -66,7 +66,9 @@ export function isAdvisoryId(id: string): boolean {
  * one named and neither is an advisory (a GHSA and its CVE); advisory ids, and the ids of a finding that names
  * several, are advisories. Merging on an advisory would fold the distinct CVEs it covers into one finding.
  */
-export function splitRelatedIds(id: string, related: Iterable<string>): RelatedIds {
+export function splitRelatedIds(id: string, related: readonly string[]): RelatedIds {
+  // Most findings relate to nothing but themselves: no sets, no upper-casing for them
+  if (related.length === 0 || (related.length === 1 && related[0] === id)) return NO_RELATED_IDS;
   const own = id.toUpperCase();
   const seen = new Set<string>([own]);
   const vulnerabilityIds: string[] = [];
@@ -81,8 +83,10 @@ export function splitRelatedIds(id: string, related: Iterable<string>): RelatedI
     return advisories.length > 0 ? { aliases: vulnerabilityIds, advisories } : { aliases: vulnerabilityIds };
   }
   advisories.unshift(...vulnerabilityIds);
-  return advisories.length > 0 ? { advisories } : {};
+  return advisories.length > 0 ? { advisories } : NO_RELATED_IDS;
 }
+
+const NO_RELATED_IDS: RelatedIds = Object.freeze({});
 
 /** CVE and GHSA ids mentioned in the texts, other than `id`, in order of first mention, split as {@link splitRelatedIds}. */
 export function advisoryAliases(id: string, ...texts: (string | undefined)[]): RelatedIds {

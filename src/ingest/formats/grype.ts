@@ -145,7 +145,7 @@ function readMatch(reader: DocumentReader, value: unknown, index: number, kevKno
       const related = relatedList[i];
       if (!isObject(related)) continue;
       const relatedId = optionalString(related.id);
-      if (relatedId) relatedIds.push(relatedId);
+      if (relatedId && relatedId !== id) relatedIds.push(relatedId);
       const relatedNamespace = optionalString(related.namespace) ?? "";
       const isNvd = relatedNamespace.startsWith("nvd");
       cvss = addCvss(cvss, related.cvss, isNvd, relatedNamespace);

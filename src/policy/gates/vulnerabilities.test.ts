@@ -704,8 +704,13 @@ describe("vulnerabilities/stale_feed_data", () => {
     ["DB updated exactly max days ago (not older)", "3", prov(daysAgo(3)), false],
     ["the oldest of several DB times counts", "3", prov(daysAgo(0.5), daysAgo(5), undefined), true],
     ["all DB times fresh", "3", prov(daysAgo(0.5), daysAgo(2), undefined), false],
-    ["provenance without any DB time counts as stale", "30", prov(undefined, undefined), true],
-    ["no provenance at all counts as stale", "30", undefined, true],
+    [
+      "provenance without any DB time is an unknown age, not a stale one",
+      "30",
+      prov(undefined, undefined),
+      false,
+    ],
+    ["no provenance at all is an unknown age, not a stale one", "30", undefined, false],
   ];
   for (const [name, maxDays, provenance, fires] of rows) {
     test(name, () => {
@@ -717,6 +722,28 @@ describe("vulnerabilities/stale_feed_data", () => {
       );
     });
   }
+
+  test("fire_when_unknown fires on an unknown age, saying it is unknown; a known fresh age still passes", () => {
+    const unknown = fireTrigger(
+      gate,
+      "stale_feed_data",
+      { max_days_since_sync: "7", fire_when_unknown: "true" },
+      factsFor({ provenance: prov(undefined) }),
+    );
+    assert.deepEqual(
+      unknown.map((h) => h.message),
+      [
+        "The age of the vulnerability feed for this image is unknown (no input gives its update time; MAXAGE 7 days)",
+      ],
+    );
+    const fresh = fireTrigger(
+      gate,
+      "stale_feed_data",
+      { max_days_since_sync: "7", fire_when_unknown: "true" },
+      factsFor({ provenance: prov(daysAgo(1)) }),
+    );
+    assert.deepEqual(fresh, []);
+  });
 
   test("uses anchore's default trigger id (md5 of gate, trigger and message)", () => {
     const hits = fireTrigger(

@@ -476,7 +476,8 @@ const staleFeedDataTrigger: TriggerSpec = {
   name: "stale_feed_data",
   description:
     "Fires when the vulnerability data used for the image is older than the given number of days: the oldest " +
-    "vulnerability DB update time among the scanners' provenance, or unknown (which fires).",
+    "vulnerability DB update time among the scanners' provenance. An unknown time (Trivy JSON carries none) " +
+    "fires only with fire_when_unknown; the decision notes it either way.",
   params: [
     {
       name: "max_days_since_sync",
@@ -485,9 +486,18 @@ const staleFeedDataTrigger: TriggerSpec = {
       required: true,
       example: "10",
     },
+    {
+      name: "fire_when_unknown",
+      description:
+        "When true, also fire when no input says when its vulnerability data was updated (CIPolicE extension).",
+      kind: "boolean",
+      default: "false",
+      example: "true",
+    },
   ],
   compile(params) {
     const days = params.number("max_days_since_sync") as number;
+    const fireWhenUnknown = params.boolean("fire_when_unknown") ?? false;
     const message = `The vulnerability feed for this image distro is older than MAXAGE (${days}) days`;
     return (ctx) => {
       const index = gateData(ctx.gate);
@@ -498,10 +508,16 @@ const staleFeedDataTrigger: TriggerSpec = {
         return;
       }
       const oldest = index.oldestFeedSync;
-      // As anchore does when it finds no sync time, unknown freshness counts as stale.
-      if (oldest === undefined || Math.floor(oldest / 1000) < ctx.now.getTime() / 1000 - days * DAY_SECONDS) {
-        ctx.fire({ message });
+      // An unknown age is not a stale one: claiming "older than MAXAGE" would be a guess
+      if (oldest === undefined) {
+        if (fireWhenUnknown) {
+          ctx.fire({
+            message: `The age of the vulnerability feed for this image is unknown (no input gives its update time; MAXAGE ${days} days)`,
+          });
+        }
+        return;
       }
+      if (Math.floor(oldest / 1000) < ctx.now.getTime() / 1000 - days * DAY_SECONDS) ctx.fire({ message });
     };
   },
 };
@@ -566,7 +582,7 @@ const blacklistTrigger: TriggerSpec = {
  * `<vuln id>+<package>` (the OS package name; for non-OS packages the path's basename for java and gem, the
  * parent directory for npm, otherwise `name-version`); `stale_feed_data`, `vulnerability_data_unavailable` and
  * `blacklist` fire once with anchore's messages (default md5 trigger ids). Without vulnerability data at all,
- * only `vulnerability_data_unavailable` (and `stale_feed_data`, when no DB time is known) fire.
+ * only `vulnerability_data_unavailable` (and `stale_feed_data` with `fire_when_unknown`) fire.
  */
 export const vulnerabilitiesGate: GateSpec = {
   name: GATE,
