@@ -1,7 +1,6 @@
-import { RE2JS } from "re2js";
 import { compilePythonRegex } from "./python-regex.js";
 
-/** An anchore pattern compiled once; testing a text takes time linear in it (RE2). */
+/** An anchore pattern compiled once; testing a text takes time bounded by the pattern and text lengths. */
 export interface WildcardPattern {
   test(text: string): boolean;
 }
@@ -18,8 +17,29 @@ export function compileWildcard(pattern: string): WildcardPattern {
     return { test: (text) => regex.match(text) };
   }
   if (!pattern.includes("*")) return { test: (text) => text === pattern };
-  const whole = RE2JS.compile(`\\A${pattern.split("*").map(RE2JS.quote).join(".*")}\\z`, RE2JS.DOTALL);
-  return { test: (text) => whole.test(text) };
+  const parts = pattern.split("*");
+  return { test: (text) => starMatch(parts, text) };
+}
+
+/**
+ * Matches `*`-only globs by their literal parts: the first a prefix, the last a suffix, those between found
+ * leftmost in order (leftmost is always right when `*` is the only operator). No compilation, which a
+ * bundle of thousands of allowlist patterns would pay for, and time bounded by parts × text length.
+ */
+function starMatch(parts: readonly string[], text: string): boolean {
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last))
+    return false;
+  let at = first.length;
+  const end = text.length - last.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i] as string;
+    const found = text.indexOf(part, at);
+    if (found < 0 || found + part.length > end) return false;
+    at = found + part.length;
+  }
+  return true;
 }
 
 /** True when `text` matches the anchore wildcard `pattern` (see compileWildcard). */
