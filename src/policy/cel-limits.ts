@@ -1,5 +1,12 @@
 import type { ParseResult } from "@marcbachmann/cel-js";
 import { CipError } from "../model/index.js";
+import {
+  celChildren as children,
+  expandedCelNodes,
+  type CelIterationContext as IterationContext,
+  isCelNode as isNode,
+  type CelNode as Node,
+} from "./cel-ast.js";
 
 /**
  * Deepest nesting of an expression's syntax tree, a chain of one operator (`a || b || c`) counting as one
@@ -44,39 +51,6 @@ export class CelBudgetError extends CipError {
       { hint: "Narrow the lists the expression iterates over, or avoid nesting comprehensions over them." },
     );
   }
-}
-
-interface Node {
-  op: string;
-  args: unknown;
-  pos?: number;
-  meta?: { alternate?: Node; macro?: BindMacro };
-}
-
-interface BindMacro {
-  val: Node;
-  exp: Node;
-  bindCtx?: IterationContext;
-}
-
-interface IterationContext {
-  setIterValue(value: unknown, evaluator: unknown): unknown;
-}
-
-function isNode(value: unknown): value is Node {
-  return typeof value === "object" && value !== null && "op" in value && "args" in value;
-}
-
-/** The nodes directly under a node as the parser wrote it (macros not expanded). */
-function children(node: Node): Node[] {
-  if (node.op === "value" || node.op === "id") return [];
-  const found: Node[] = [];
-  const collect = (value: unknown): void => {
-    if (isNode(value)) found.push(value);
-    else if (Array.isArray(value)) for (const v of value) collect(v);
-  };
-  collect(node.args);
-  return found;
 }
 
 function isMacroCall(node: Node): boolean {
@@ -152,26 +126,12 @@ export function createCelMeter(limit = CEL_MAX_STEPS): CelMeter {
  * context is missing (another cel-js version): an unmetered expression is never run.
  */
 export function meterCel(parsed: ParseResult, meter: CelMeter): void {
-  const seen = new Set<Node>();
-  const stack: Node[] = [parsed.ast as unknown as Node];
-  while (stack.length > 0) {
-    const node = stack.pop() as Node;
-    if (seen.has(node)) continue;
-    seen.add(node);
-    const alternate = node.meta?.alternate;
-    if (alternate) stack.push(alternate);
+  for (const node of expandedCelNodes(parsed)) {
     const bind = node.meta?.macro;
-    if (bind && "exp" in bind) {
-      meterContext(bind.bindCtx, meter);
-      stack.push(bind.val, bind.exp);
-    }
+    if (bind && "exp" in bind) meterContext(bind.bindCtx, meter);
     if (node.op === "comprehension") {
-      const args = node.args as { iterable: Node; init: Node; step: Node; iterCtx?: IterationContext };
-      meterContext(args.iterCtx, meter);
-      stack.push(args.iterable, args.init, args.step);
-      continue;
+      meterContext((node.args as { iterCtx?: IterationContext }).iterCtx, meter);
     }
-    stack.push(...children(node));
   }
 }
 

@@ -1,18 +1,7 @@
 import type { ParseResult } from "@marcbachmann/cel-js";
 import { RE2JS } from "re2js";
 import { CipError } from "../model/index.js";
-
-interface Node {
-  op: string;
-  args: unknown;
-  pos?: number;
-  handle?: unknown;
-  meta?: { alternate?: Node; macro?: { val: Node; exp: Node } };
-}
-
-function isNode(value: unknown): value is Node {
-  return typeof value === "object" && value !== null && "op" in value && "args" in value;
-}
+import { expandedCelNodes, type CelNode as Node } from "./cel-ast.js";
 
 const cache = new Map<string, RE2JS>();
 
@@ -36,27 +25,9 @@ function re2Matches(text: string, pattern: string): boolean {
 
 /** Every `x.matches(p)` call of a parsed expression, after macro expansion. */
 function matchesCalls(parsed: ParseResult): Node[] {
-  const found: Node[] = [];
-  const seen = new Set<Node>();
-  const stack: Node[] = [parsed.ast as unknown as Node];
-  while (stack.length > 0) {
-    const node = stack.pop() as Node;
-    if (seen.has(node)) continue;
-    seen.add(node);
-    if (node.meta?.alternate) stack.push(node.meta.alternate);
-    if (node.meta?.macro && "exp" in node.meta.macro) stack.push(node.meta.macro.val, node.meta.macro.exp);
-    if (node.op === "rcall" && Array.isArray(node.args) && node.args[0] === "matches") found.push(node);
-    if (node.op === "value" || node.op === "id") continue;
-    const collect = (value: unknown): void => {
-      if (isNode(value)) stack.push(value);
-      else if (Array.isArray(value)) for (const v of value) collect(v);
-      else if (value && typeof value === "object" && node.op === "comprehension") {
-        for (const v of Object.values(value)) if (isNode(v)) stack.push(v);
-      }
-    };
-    collect(node.args);
-  }
-  return found;
+  return expandedCelNodes(parsed).filter(
+    (node) => node.op === "rcall" && Array.isArray(node.args) && node.args[0] === "matches",
+  );
 }
 
 /**

@@ -5,19 +5,35 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { runCli } from "../support/run-cli.js";
 
 const NOW = ["--now", "2026-11-22T00:00:00Z"];
 const WEBAPP = readFileSync("examples/webapp.facts.json", "utf8");
 
+const workspaces: string[] = [];
+after(() => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
+
 function workspace(): string {
-  return mkdtempSync(join(tmpdir(), "cipolice-outputs-"));
+  const dir = mkdtempSync(join(tmpdir(), "cipolice-outputs-"));
+  workspaces.push(dir);
+  return dir;
+}
+
+/** A workspace holding a copy of the example facts: the input each case tries to overwrite or share. */
+function workspaceWithFacts(): { dir: string; facts: string } {
+  const dir = workspace();
+  const facts = join(dir, "app.facts.json");
+  writeFileSync(facts, WEBAPP);
+  return { dir, facts };
 }
 
 function assertConflict(run: { status: number | null; stderr: string }, ...named: string[]): void {
@@ -27,9 +43,7 @@ function assertConflict(run: { status: number | null; stderr: string }, ...named
 }
 
 test("two formats to one path are refused before any work, and nothing is written", () => {
-  const dir = workspace();
-  const facts = join(dir, "app.facts.json");
-  writeFileSync(facts, WEBAPP);
+  const { dir, facts } = workspaceWithFacts();
   const out = join(dir, "o.json");
   const run = runCli([
     "check",
@@ -47,9 +61,7 @@ test("two formats to one path are refused before any work, and nothing is writte
 });
 
 test("two formats to one path paired with --output are refused too", () => {
-  const dir = workspace();
-  const facts = join(dir, "app.facts.json");
-  writeFileSync(facts, WEBAPP);
+  const { dir, facts } = workspaceWithFacts();
   const out = join(dir, "o.json");
   const run = runCli([
     "check",
@@ -69,9 +81,7 @@ test("two formats to one path paired with --output are refused too", () => {
 });
 
 test("a second format to a symbolic link of the first one's file (existing or not yet) is refused", () => {
-  const dir = workspace();
-  const facts = join(dir, "app.facts.json");
-  writeFileSync(facts, WEBAPP);
+  const { dir, facts } = workspaceWithFacts();
   const out = join(dir, "o.json");
   const link = join(dir, "link.json");
   symlinkSync(out, link); // dangling until o.json is written
@@ -116,9 +126,7 @@ test("a second format to a symbolic link of the first one's file (existing or no
 });
 
 test("an output that is the --facts file is refused and the facts are left unchanged", () => {
-  const dir = workspace();
-  const facts = join(dir, "app.facts.json");
-  writeFileSync(facts, WEBAPP);
+  const { dir, facts } = workspaceWithFacts();
   const run = runCli(["check", "--facts", facts, ...NOW, "--format", `json=${facts}`]);
   assertConflict(run, facts);
   assert.match(run.stderr, /given with --facts/);
@@ -153,9 +161,7 @@ test("an output that is a hard link to a --report file (found through its direct
 });
 
 test("outputs over --policy, --vex and --dockerfile inputs are refused; distinct outputs still work", () => {
-  const dir = workspace();
-  const facts = join(dir, "app.facts.json");
-  writeFileSync(facts, WEBAPP);
+  const { dir, facts } = workspaceWithFacts();
   const policy = join(dir, "policy.yaml");
   writeFileSync(policy, readFileSync("policies/default-bundle.yaml", "utf8"));
   const vex = join(dir, "vex.json");
