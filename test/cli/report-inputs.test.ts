@@ -28,7 +28,9 @@ test("check --report: the image comes from the report, findings feed the default
   assert.ok(!d.results.some((r) => r.trigger === "stale_feed_data"));
   assert.ok(
     d.problems.some((p) =>
-      /No input says when its vulnerability database was last updated \(none of trivy gives one\)/.test(p.message),
+      /No input says when its vulnerability database was last updated \(none of trivy gives one\)/.test(
+        p.message,
+      ),
     ),
   );
   const facts = JSON.parse(runCli(["facts", "--report", corpusPath(TRIVY)]).stdout) as ImageFacts;
