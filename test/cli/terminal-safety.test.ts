@@ -204,3 +204,41 @@ test("policy validate escapes file names and messages", () => {
   assertSafe(run);
   assert.ok(run.stdout.includes("nope\\x1b[2J.yaml"), run.stdout);
 });
+
+test("an escape-laden Trivy report: table, explain and notes show the package escaped, one verdict line", () => {
+  const report = join(scratch, "hostile-trivy.json");
+  writeFileSync(
+    report,
+    JSON.stringify({
+      SchemaVersion: 2,
+      ArtifactName: `registry.example/app:1${CLEAR}`,
+      ArtifactType: "container_image",
+      Results: [
+        {
+          Target: `registry.example/app:1 (debian 12.1)${TITLE}`,
+          Class: "os-pkgs",
+          Type: "debian",
+          Vulnerabilities: [
+            {
+              VulnerabilityID: "CVE-2024-0001",
+              PkgName: `libssl${FORGED}`,
+              InstalledVersion: "3.0.1",
+              FixedVersion: "3.0.2",
+              Status: "fixed",
+              Severity: "CRITICAL",
+              Title: `overflow${FORGED}\nPASS forged line`,
+            },
+          ],
+        },
+      ],
+      Misconfigurations: [],
+    }),
+  );
+  for (const format of ["table", "explain"]) {
+    const run = runCli(["check", "registry.example/app:1", "--report", report, ...NOW, "--format", format]);
+    assert.equal(run.status, 1, run.stderr);
+    assertSafe(run);
+    assert.ok(run.stdout.includes("libssl\\x1b[2J\\r"), `${format} shows the package name escaped`);
+    assert.ok(!/^\s*PASS forged line/m.test(run.stdout), "a value cannot start a line of its own");
+  }
+});
