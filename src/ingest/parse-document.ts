@@ -9,6 +9,7 @@ import {
   MAX_YAML_CHARS,
   nestingLimitError,
   numberLimitError,
+  yamlLexicalDepthOffset,
   yamlNesting,
   yamlTooLargeError,
 } from "./document-limits.js";
@@ -71,6 +72,8 @@ export function parseJson(text: string, source: string): unknown {
 
 function parseYaml(text: string, source: string): unknown {
   if (text.length > MAX_YAML_CHARS) throw yamlTooLargeError(source, text.length);
+  const lexicalDeep = yamlLexicalDepthOffset(text);
+  if (lexicalDeep >= 0) throw nestingLimitError(source, MAX_NESTING_DEPTH, lineColumn(text, lexicalDeep));
   const lines = new LineCounter();
   // The CST parser does not recurse; the composer does, so nesting is measured on the CST first.
   const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
