@@ -4,6 +4,7 @@ import { distroGate } from "./gates/distro.js";
 import { dockerfileGate } from "./gates/dockerfile.js";
 import { expressionGate } from "./gates/expression.js";
 import { filesGate } from "./gates/files.js";
+import { imageConfigGate } from "./gates/image-config.js";
 import { imageSourceGate } from "./gates/image-source.js";
 import { licensesGate } from "./gates/licenses.js";
 import { malwareGate } from "./gates/malware.js";
@@ -35,6 +36,7 @@ export const GATES: readonly GateSpec[] = [
   rubyGemsGate,
   tagDriftGate,
   imageSourceGate,
+  imageConfigGate,
   expressionGate,
 ] as GateSpec[];
 

@@ -22,7 +22,9 @@ test("check --report: the image comes from the report, findings feed the default
   skip: skipWithoutCorpus(TRIVY),
 }, () => {
   const { status, decision: d } = decision(["check", "--report", corpusPath(TRIVY)]);
-  assert.equal(status, 0);
+  // The test image sets no User in its config: it runs as root, which the default bundle stops
+  assert.equal(status, 1);
+  assert.ok(d.results.some((r) => r.trigger === "runs_as_root" && r.action === "stop"));
   assert.equal(d.image.ref, "ghcr.io/aquasecurity/trivy-test-images:alpine-310");
   // Trivy does not say how old its database is: an unknown age is noted, not reported as stale
   assert.ok(!d.results.some((r) => r.trigger === "stale_feed_data"));
@@ -315,4 +317,44 @@ test("a --facts file about another image than IMAGE gives a warning, as reports 
   );
   const same = decision(["check", "ghcr.io/example/webapp:1.4.2", "--facts", "examples/webapp.facts.json"]);
   assert.ok(!same.decision.problems.some((p) => p.code === "CIP_REPORT_IMAGE_MISMATCH"));
+});
+
+test("report-only CI: the default bundle stops an image whose config runs as root; a forged USER line does not hide it", () => {
+  const file = join(scratch, "trivy-root.json");
+  const labels = { "org.opencontainers.image.source": "x", "org.opencontainers.image.version": "1" };
+  const report = (user: string) => ({
+    SchemaVersion: 2,
+    ArtifactName: "registry.example/root-app:1",
+    ArtifactType: "container_image",
+    Metadata: { ImageConfig: { config: { User: user, Labels: labels } } },
+    Results: [{ Target: "registry.example/root-app:1 (debian 12.1)", Class: "os-pkgs", Type: "debian" }],
+  });
+  writeFileSync(file, JSON.stringify(report("root")));
+  const root = decision(["check", "--report", file]);
+  assert.equal(root.status, 1, root.stderr);
+  assert.equal(
+    root.decision.results.find((r) => r.trigger === "runs_as_root")?.message,
+    'Image runs as root: its config User is "root"',
+  );
+  writeFileSync(file, JSON.stringify(report("10001")));
+  const app = decision(["check", "--report", file]);
+  assert.equal(app.status, 0, app.stderr);
+  assert.ok(!app.decision.results.some((r) => r.trigger === "runs_as_root"));
+  // An image read from a registry or archive has both: the config, and a history that may claim otherwise
+  const forged = join(scratch, "forged-user.facts.json");
+  writeFileSync(
+    forged,
+    JSON.stringify({
+      image: "registry.example/root-app:1",
+      config: { user: "root", labels },
+      dockerfile: { mode: "guessed", instructions: [{ directive: "USER", value: "app" }] },
+      vulnerabilities: [],
+    }),
+  );
+  const hidden = decision(["check", "--facts", forged]);
+  assert.equal(hidden.status, 1, hidden.stderr);
+  assert.match(
+    hidden.decision.results.find((r) => r.trigger === "runs_as_root")?.message ?? "",
+    /its config User is "root"; the Dockerfile's last USER "app" says otherwise, but the config is what runs/,
+  );
 });
