@@ -182,3 +182,46 @@ function toMatch(allowlist: Allowlist, item: AllowlistItem): AllowlistMatch {
     ...(item.expiresOn !== undefined ? { expiresOn: item.expiresOn } : {}),
   };
 }
+
+// A vulnerability id alone (no `+package`, no wildcard): anchore's package trigger ids never look like this.
+const BARE_VULN_ID = /^(CVE|GHSA|RHSA|ALAS|DSA|DLA|USN|ELSA|GO|PYSEC|RUSTSEC|OSV)-[A-Za-z0-9.:_-]+$/i;
+
+/**
+ * Notes for the items of these allowlists that suppressed no hit (`used` holds `allowlistId\0itemId`;
+ * `expired` keys starting `allowlistId\0itemId\0` are items that would have matched, noted elsewhere).
+ * An unused item of the vulnerabilities gate whose trigger id is a bare vulnerability id gets a note of
+ * its own: anchore trigger ids are CVE+package, so it can never match, as in anchore-engine.
+ */
+export function unusedAllowlistNotes(
+  lists: readonly CompiledAllowlist[],
+  used: ReadonlySet<string>,
+  expired: ReadonlySet<string>,
+): Problem[] {
+  const notes: Problem[] = [];
+  const expiredItems = new Set([...expired].map((k) => k.split("\u0000").slice(0, 2).join("\u0000")));
+  for (const { allowlist } of lists) {
+    const unused: string[] = [];
+    for (const item of allowlist.items) {
+      const key = `${allowlist.id}\u0000${item.id}`;
+      if (used.has(key) || expiredItems.has(key)) continue;
+      if (item.gate.toLowerCase() === "vulnerabilities" && BARE_VULN_ID.test(item.triggerId.trim())) {
+        notes.push({
+          level: "warning",
+          code: "CIP_EXCEPTION_UNUSED",
+          message: `allowlist "${allowlist.id}" item "${item.id}": trigger_id ${JSON.stringify(item.triggerId)} matches nothing, since anchore trigger ids are CVE+package, e.g. ${item.triggerId}+musl (write ${item.triggerId}+* for every package)`,
+          allowlistId: allowlist.id,
+          itemId: item.id,
+        });
+      } else unused.push(`"${item.id}"`);
+    }
+    if (unused.length > 0) {
+      notes.push({
+        level: "info",
+        code: "CIP_EXCEPTION_UNUSED",
+        message: `allowlist "${allowlist.id}": ${unused.length} of ${allowlist.items.length} items suppressed no hit of this image: ${unused.length <= 5 ? unused.join(", ") : `${unused.slice(0, 5).join(", ")} and ${unused.length - 5} more`}`,
+        allowlistId: allowlist.id,
+      });
+    }
+  }
+  return notes;
+}

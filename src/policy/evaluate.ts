@@ -8,11 +8,18 @@ import {
   isCipError,
   type Problem,
   type ResultRow,
+  type Severity,
   type VexAssessment,
   worstAction,
 } from "../model/index.js";
-import { type AllowlistLookup, lookupAllowlists } from "./allowlist.js";
+import {
+  type AllowlistLookup,
+  type CompiledAllowlist,
+  lookupAllowlists,
+  unusedAllowlistNotes,
+} from "./allowlist.js";
 import type { CompiledBundle, CompiledPolicy } from "./compile-bundle.js";
+import { severityThreshold } from "./fail-on-severity.js";
 import type { GateSpec } from "./gate-types.js";
 import { firstMatchingMapping, imageRuleMatches, type MatchTarget } from "./image-match.js";
 import { describe } from "./normalize-bundle.js";
@@ -30,6 +37,10 @@ export interface EvaluateOptions {
   expiryWarningDays?: number;
   /** Problems found before evaluation (ingestion notes); they lead the decision's problems. */
   notes?: Problem[];
+  /** Allowlists from outside the bundle (ignore files), applied after the mapping's own. */
+  extraAllowlists?: readonly CompiledAllowlist[];
+  /** Fail (status fail) when a finding at or above this severity is present and not suppressed. */
+  failOnSeverity?: Severity;
 }
 
 const DAY_MS = 86_400_000;
@@ -60,10 +71,12 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
 
   if (found) {
     const { mapping } = found;
-    const lists = mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? []);
+    const bundleLists = mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? []);
+    const lists = [...bundleLists, ...(options.extraAllowlists ?? [])];
     const allowlistedGates = new Set(lists.flatMap((l) => [...l.byGate.keys()]));
     const gateData = new Map<GateSpec, { data?: unknown; error?: Error }>();
     const expiredSeen = new Set<string>();
+    const used = new Set<string>();
     for (const policyId of mapping.policyIds) {
       const policy = compiled.policies.get(policyId);
       if (!policy) continue;
@@ -80,6 +93,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
           });
           noteExpired(lookup, row, expiredSeen, problems);
           if (lookup.match) {
+            used.add(`${lookup.match.allowlistId}\u0000${lookup.match.itemId}`);
             row.allowlisted = lookup.match;
             row.effectiveAction = "go";
           }
@@ -90,6 +104,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
       policyActions.push(policyAction);
     }
     noteExpiringSoon(results, nowMs, options.expiryWarningDays ?? 14, problems);
+    problems.push(...unusedAllowlistNotes(bundleLists, used, expiredSeen));
   } else {
     problems.push({
       level: "info",
@@ -102,6 +117,19 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
   const denied = firstImageRule(bundle.deniedImages, target);
   const allowed = firstImageRule(bundle.allowedImages, target);
   const finalAction: Action = denied ? "stop" : allowed ? "go" : policyAction;
+  const severityFailure =
+    options.failOnSeverity !== undefined
+      ? severityThreshold(facts, options.failOnSeverity, {
+          lists: [
+            ...(found ? found.mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? []) : []),
+            ...(options.extraAllowlists ?? []),
+          ],
+          image: options.imageRef,
+          ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
+          nowMs,
+        })
+      : undefined;
+  if (severityFailure) problems.push(severityFailure.problem);
   const reason = denied ? "denylisted" : allowed ? "allowlisted" : found ? "policy_evaluation" : "no_mapping";
   const evaluatedAt = options.now.toISOString();
   return {
@@ -135,7 +163,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
       : [],
     finalAction,
     policyAction,
-    status: finalAction === "stop" ? "fail" : "pass",
+    status: finalAction === "stop" || severityFailure?.failed ? "fail" : "pass",
     reason,
     ...(allowed ? { allowedImage: imageRuleMatch(allowed) } : {}),
     ...(denied ? { deniedImage: imageRuleMatch(denied) } : {}),

@@ -3,9 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { REPO_ROOT } from "../../test/support/corpus.js";
-import type { DecisionV1, ResultRow } from "../model/index.js";
+import type { DecisionV1, ImageFacts, ResultRow, Vulnerability } from "../model/index.js";
 import {
   clip,
+  findingDetail,
   rowSeverity,
   stableUuid,
   suppressionOf,
@@ -156,4 +157,57 @@ test("suppressionOf: allowlist item, VEX statement, allowed image, or nothing", 
 test("TOOL_VERSION is package.json's version", () => {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
   assert.equal(TOOL_VERSION, pkg.version);
+});
+
+test("findingDetail: the facts' package, installed version, fix and CVSS for the package the trigger id names", () => {
+  const v = (
+    name: string,
+    version: string,
+    path: string,
+    over: Partial<Vulnerability> = {},
+  ): Vulnerability => ({
+    id: "CVE-2022-25883",
+    package: { name, version, type: "npm", path },
+    severity: "high",
+    fix: { state: "fixed", versions: ["7.5.2"] },
+    ...over,
+  });
+  const facts = {
+    ref: { registry: "docker.io", repository: "library/app" },
+    vulnerabilities: [
+      v("semver", "6.3.0", "/app/node_modules/old/node_modules/semver/package.json", {
+        fix: { state: "fixed", versions: ["6.3.1"] },
+      }),
+      v("semver", "7.5.1", "/app/node_modules/semver/package.json", {
+        cvss: [
+          { version: "3.1", source: "vendor", baseScore: 5.3 },
+          { version: "3.1", source: "nvd", baseScore: 7.5 },
+        ],
+      }),
+    ],
+  } as ImageFacts;
+  const r = row({
+    triggerId: "CVE-2022-25883+node_modules",
+    message:
+      "HIGH Vulnerability found in non-os package type (npm) - /app/node_modules/semver/package.json (CVE-2022-25883 - https://nvd.nist.gov/vuln/detail/CVE-2022-25883)",
+  });
+  const hit = vulnerabilityHit(r);
+  assert.ok(hit);
+  assert.deepEqual(findingDetail(r, hit, facts), {
+    id: "CVE-2022-25883",
+    severity: "high",
+    packageName: "semver",
+    installed: "7.5.1",
+    fixedIn: "7.5.2",
+    fixState: "fixed",
+    cvssScore: 7.5,
+    url: "https://nvd.nist.gov/vuln/detail/CVE-2022-25883",
+  });
+  // Without the facts: what the row itself says.
+  assert.deepEqual(findingDetail(r, hit), {
+    id: "CVE-2022-25883",
+    severity: "high",
+    packageName: "node_modules",
+    url: "https://nvd.nist.gov/vuln/detail/CVE-2022-25883",
+  });
 });

@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import type { Action, DecisionV1, ResultRow, Severity } from "../model/index.js";
+import type {
+  Action,
+  DecisionV1,
+  FixState,
+  ImageFacts,
+  ResultRow,
+  Severity,
+  Vulnerability,
+} from "../model/index.js";
 import { vexSuppressed } from "./vex-suppressed.js";
 
 /** The tool as CI reports name it. */
@@ -136,4 +144,73 @@ export function suppressionOf(decision: DecisionV1, r: ResultRow): Suppression |
     };
   }
   return undefined;
+}
+
+/** The vulnerability of the facts behind a hit: same id (or alias) and the package its trigger id names. */
+export function factsVulnerability(hit: VulnerabilityHit, facts?: ImageFacts): Vulnerability | undefined {
+  const same = (facts?.vulnerabilities ?? []).filter((v) => v.id === hit.id || v.aliases?.includes(hit.id));
+  if (same.length <= 1) return same[0];
+  // The trigger id names OS packages by name, others by a path part or name-version (anchore's key).
+  const key = hit.packageKey;
+  return (
+    same.find((v) => hit.packagePath !== undefined && v.package.path === hit.packagePath) ??
+    same.find((v) => v.package.name === key || `${v.package.name}-${v.package.version}` === key) ??
+    same.find((v) => v.package.path?.split("/").includes(key)) ??
+    same[0]
+  );
+}
+
+/** A vulnerability hit as reports show it: the message's parts, completed from the facts when given. */
+export interface FindingDetail {
+  id: string;
+  severity: Severity;
+  /** The package name (anchore's trigger id key when the facts are not given). */
+  packageName: string;
+  /** The installed version, known only from the facts. */
+  installed?: string;
+  fixedIn?: string;
+  /** Whether a fix exists, known only from the facts. */
+  fixState?: FixState;
+  /** The CVSS base score: NVD's of the newest CVSS version, else the vendor's. */
+  cvssScore?: number;
+  url?: string;
+  /** A one-line title or description, from the facts. */
+  description?: string;
+}
+
+/** The detail of a vulnerability hit, from its row and (when given) the facts. */
+export function findingDetail(r: ResultRow, hit: VulnerabilityHit, facts?: ImageFacts): FindingDetail {
+  const v = factsVulnerability(hit, facts);
+  const fixedIn =
+    hit.fixedIn ?? (v?.fix.state === "fixed" ? v.fix.versions.join(", ") || undefined : undefined);
+  const url = hit.url ?? (v?.url && isWebUrl(v.url) ? v.url : undefined);
+  const score = cvssScore(v);
+  const severity =
+    hit.severity && hit.severity !== "unknown"
+      ? hit.severity
+      : v && v.severity !== "unknown"
+        ? v.severity
+        : rowSeverity(r, hit);
+  return {
+    id: hit.id,
+    severity,
+    packageName: v?.package.name ?? hit.packageKey,
+    ...(v?.package.version ? { installed: v.package.version } : {}),
+    ...(fixedIn ? { fixedIn } : {}),
+    ...(v ? { fixState: v.fix.state } : {}),
+    ...(score !== undefined ? { cvssScore: score } : {}),
+    ...(url ? { url } : {}),
+    ...(v?.description ? { description: v.description } : {}),
+  };
+}
+
+function cvssScore(v: Vulnerability | undefined): number | undefined {
+  const entries = (v?.cvss ?? []).filter(
+    (c) => Number.isFinite(c.baseScore) && c.baseScore > 0 && c.baseScore <= 10,
+  );
+  // NVD first (what GitHub and Trivy show), newest CVSS version first.
+  entries.sort((a, b) =>
+    a.source === b.source ? Number(b.version) - Number(a.version) : a.source === "nvd" ? -1 : 1,
+  );
+  return entries[0]?.baseScore;
 }

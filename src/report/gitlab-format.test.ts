@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { Ajv } from "ajv";
 import { corpusPath, REPO_ROOT, skipWithoutCorpus } from "../../test/support/corpus.js";
 import { goldenDecisions, matchGolden } from "../../test/support/golden.js";
-import type { DecisionV1, ResultRow } from "../model/index.js";
+import type { DecisionV1, ImageFacts, ResultRow } from "../model/index.js";
 import { formatGitlab, GITLAB_REPORT_VERSION } from "./gitlab-format.js";
 
 const OPTIONS = { color: false };
@@ -170,7 +170,8 @@ describe("formatGitlab golden files", () => {
   for (const g of goldenDecisions()) {
     test(`${g.name}: ${g.description}`, { skip: g.skip }, () => {
       const decision = g.decision as DecisionV1;
-      const text = formatGitlab(decision, OPTIONS);
+      const options = { ...OPTIONS, ...(g.facts ? { facts: g.facts } : {}) };
+      const text = formatGitlab(decision, options);
       matchGolden(`gitlab/${g.name}.json`, text);
       const report = assertValidReport(text, g.name);
       const counting = decision.results.filter(
@@ -181,7 +182,7 @@ describe("formatGitlab golden files", () => {
           r.effectiveAction !== "go",
       );
       assert.equal(report.vulnerabilities.length, new Set(counting.map((r) => r.triggerId)).size);
-      assert.equal(formatGitlab(decision, OPTIONS), text, "deterministic");
+      assert.equal(formatGitlab(decision, options), text, "deterministic");
     });
   }
 });
@@ -270,7 +271,7 @@ test("a vulnerability hit becomes a located vulnerability with CVE, fix and link
   });
   assert.equal(v?.name, "CVE-2023-38408");
   assert.equal(v?.severity, "Critical");
-  assert.equal(v?.solution, "Upgrade openssh-server to 1:7.9p1-10+deb10u3 or later.");
+  assert.equal(v?.solution, "Upgrade openssh-server to 1:7.9p1-10+deb10u3");
   assert.deepEqual(v?.identifiers[0], {
     type: "cve",
     name: "CVE-2023-38408",
@@ -398,3 +399,31 @@ function hasRawControl(text: string): boolean {
   }
   return false;
 }
+
+test("with the facts: package name and installed version apart, the distribution, and the fix as solution", () => {
+  const facts = {
+    ref: { registry: "registry.example", repository: "team/app", tag: "2.0" },
+    distro: { name: "alpine", version: "3.10" },
+    vulnerabilities: [
+      {
+        id: "CVE-2019-14697",
+        package: { name: "musl", version: "1.1.22-r2", type: "apk" },
+        severity: "critical",
+        fix: { state: "fixed", versions: ["1.1.22-r3"] },
+      },
+    ],
+  } as ImageFacts;
+  // anchore's message leaves the fix out when the rule does not ask for it: the facts still know it.
+  const hit = row({
+    triggerId: "CVE-2019-14697+musl",
+    message: "CRITICAL Vulnerability found in os package type (APKG) - musl (CVE-2019-14697 - None)",
+  });
+  const text = formatGitlab(decision([hit]), { ...OPTIONS, facts });
+  const v = assertValidReport(text, "with facts").vulnerabilities[0];
+  assert.deepEqual(v?.location, {
+    dependency: { package: { name: "musl" }, version: "1.1.22-r2" },
+    operating_system: "alpine 3.10",
+    image: "registry.example/team/app:2.0",
+  });
+  assert.equal(v?.solution, "Upgrade musl to 1.1.22-r3");
+});

@@ -1,7 +1,8 @@
-import type { DecisionV1, ResultRow, Severity } from "../model/index.js";
+import type { DecisionV1, ImageFacts, ResultRow, Severity } from "../model/index.js";
 import { terminalSafeJson } from "../model/terminal-safe.js";
 import {
   clip,
+  findingDetail,
   isWebUrl,
   rowSeverity,
   stableUuid,
@@ -26,7 +27,7 @@ const SEVERITY: Record<Severity, string> = {
   unknown: "Unknown",
 };
 
-// The decision knows neither the distribution nor the installed version; GitLab requires both fields.
+// GitLab requires the distribution and installed version; without the facts neither is known.
 const UNKNOWN = "unknown";
 
 // GitLab's limits: name 255 characters, solution 7000, description 1 MiB.
@@ -47,8 +48,10 @@ interface Finding {
  * package, CVE as primary identifier, severity from the finding or else from the action). Other policy
  * findings have no package to locate them, and allowlisted or VEX-suppressed hits do not count, so they
  * are listed as scan messages instead of being turned into vulnerabilities GitLab would track and gate on.
+ * With `options.facts`, each vulnerability names its installed version, the image's distribution (`alpine
+ * 3.10`) and, when a fix is known, a solution (`Upgrade musl to 1.1.22-r3`), as Trivy's GitLab output does.
  */
-export function formatGitlab(decision: DecisionV1, _options: ReportOptions): string {
+export function formatGitlab(decision: DecisionV1, options: ReportOptions): string {
   const findings = new Map<string, Finding>();
   const others: { level: MessageLevel; value: string }[] = [];
   for (const r of decision.results) {
@@ -75,7 +78,7 @@ export function formatGitlab(decision: DecisionV1, _options: ReportOptions): str
       value: `STOP: image matches denied-images rule ${rule.name ?? rule.id ?? `${rule.registry}/${rule.repository}`}`,
     });
   }
-  const vulnerabilities = [...findings.values()].map((f) => vulnerabilityOf(decision, f));
+  const vulnerabilities = [...findings.values()].map((f) => vulnerabilityOf(decision, f, options.facts));
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   const summary =
     `${TOOL_NAME} ${decision.status.toUpperCase()}: final action ${decision.finalAction.toUpperCase()} ` +
@@ -115,9 +118,10 @@ export function formatGitlab(decision: DecisionV1, _options: ReportOptions): str
   return terminalSafeJson(`${JSON.stringify(report, null, 2)}\n`);
 }
 
-function vulnerabilityOf(decision: DecisionV1, f: Finding): unknown {
+function vulnerabilityOf(decision: DecisionV1, f: Finding, facts: ImageFacts | undefined): unknown {
   const { hit, rows } = f;
   const first = rows[0] as ResultRow;
+  const detail = findingDetail(first, hit, facts);
   // Severity falls back to the action when the finding has none: the strictest rule that fired decides.
   const strictest = rows.find((r) => r.action === "stop") ?? rows.find((r) => r.action === "warn") ?? first;
   const identifiers: Record<string, string>[] = [
@@ -132,19 +136,28 @@ function vulnerabilityOf(decision: DecisionV1, f: Finding): unknown {
   return {
     id: stableUuid(decision.image.ref, first.triggerId),
     name: clip(hit.id, NAME_MAX),
-    description: clip([first.message, "", ...ruleLines].join("\n"), DESCRIPTION_MAX),
+    description: clip(
+      [...(detail.description ? [detail.description, ""] : []), first.message, "", ...ruleLines].join("\n"),
+      DESCRIPTION_MAX,
+    ),
     severity: SEVERITY[rowSeverity(strictest, hit)],
-    ...(hit.fixedIn
-      ? { solution: clip(`Upgrade ${hit.packageKey} to ${hit.fixedIn} or later.`, SOLUTION_MAX) }
+    ...(detail.fixedIn
+      ? { solution: clip(`Upgrade ${detail.packageName} to ${detail.fixedIn}`, SOLUTION_MAX) }
       : {}),
     identifiers,
     ...(hit.url && isWebUrl(hit.url) ? { links: [{ url: hit.url }] } : {}),
     location: {
-      dependency: { package: { name: hit.packageKey }, version: UNKNOWN },
-      operating_system: UNKNOWN,
+      dependency: { package: { name: detail.packageName }, version: detail.installed ?? UNKNOWN },
+      operating_system: operatingSystem(facts),
       image: decision.image.ref,
     },
   };
+}
+
+/** `alpine 3.10` as Trivy writes it: the distribution id and version from the facts. */
+function operatingSystem(facts: ImageFacts | undefined): string {
+  const d = facts?.distro;
+  return d?.name ? `${d.name}${d.version ? ` ${d.version}` : ""}` : UNKNOWN;
 }
 
 /** GitLab's identifier types: `cve`, `ghsa`…, else the lower-cased prefix of ids such as `RHSA-2020:0111`. */

@@ -171,7 +171,11 @@ test("top findings: STOP first, errors, then WARN, worst severity first, at most
     row({ triggerId: "go", action: "go", effectiveAction: "go", message: "CRITICAL but go" }),
   );
   const md = formatMarkdown(decision(rows), OPTIONS);
-  assert.match(md, /\*\*Top findings\*\* \(20 of 35; all are listed below\)/);
+  assert.ok(
+    md.includes(
+      '**Top findings**: 20 of 35 STOP and WARN findings shown here, 15 left out; the "All findings" section below lists all 36.',
+    ),
+  );
   const top =
     md.split("| Action | Rule | Gate / trigger | Message |\n|---|---|---|---|\n")[1]?.split("\n\n")[0] ?? "";
   const messages = top.split("\n").map((l) => l.split(" | ").at(-1)?.replace(/ \|$/, ""));
@@ -225,7 +229,21 @@ test("a decision with 5,000 rows stays under GitHub's comment limit and says wha
       ["Problems", 800],
     ],
   );
+  // The heading says how many the comment shows and where the rest are.
+  const all = found[0];
+  assert.ok(all);
+  assert.ok(
+    md.includes(
+      `**Top findings**: 20 of 4500 STOP and WARN findings shown here, 4480 left out; the "All findings" section below lists ${all.shown} of 4500 (${4500 - all.shown} left out to stay under GitHub's comment limit); the json and sarif outputs (\`--format json\`, \`--format sarif\`) list every row.`,
+    ),
+  );
   for (const x of found) {
+    assert.match(
+      md,
+      new RegExp(
+        `_${x.left} of ${x.total} rows left out to stay under GitHub's comment limit \\(${x.shown} shown\\); the json and sarif outputs`,
+      ),
+    );
     assert.equal(x.shown + x.left, x.total, `${x.title}: every row is shown or counted as left out`);
     assert.ok(x.left > 0 && x.shown > 20, `${x.title} is cut but shows a fair share (${x.shown})`);
   }

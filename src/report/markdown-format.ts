@@ -15,6 +15,12 @@ export const MARKDOWN_BUDGET = GITHUB_COMMENT_LIMIT - 4_096;
 export const TOP_FINDINGS = 20;
 
 const TOP_MESSAGE_MAX = 200;
+
+// Room kept for the top findings' heading, which names counts only known after the sections are cut.
+const HEADING_RESERVE = 400;
+
+/** Where every row is, whatever this comment had to leave out. */
+const FULL_LIST = "the json and sarif outputs (`--format json`, `--format sarif`) list every row";
 const CELL_MAX = 500;
 
 type Kind = "stop" | "error" | "warn" | "go";
@@ -31,8 +37,8 @@ interface Section {
  * The decision as Markdown for a pull-request comment: the verdict line first (PASS or FAIL, final action, reason,
  * image), a summary table of counts, the top STOP and WARN findings (worst first, at most {@link TOP_FINDINGS}),
  * then collapsed sections with all counting findings, allowlisted hits, VEX-suppressed hits and problems. Cell
- * text is escaped for Markdown and HTML; the details are cut, with a line saying how many rows were left out, so
- * the comment stays within {@link MARKDOWN_BUDGET} characters.
+ * text is escaped for Markdown and HTML; the details are cut, with a line saying how many rows were shown and
+ * left out and that the json and sarif outputs hold them all, so the comment stays within {@link MARKDOWN_BUDGET}.
  */
 export function formatMarkdown(decision: DecisionV1, _options: ReportOptions): string {
   const counting = decision.results.filter((r) => !r.allowlisted && !vexSuppressed(r));
@@ -52,17 +58,16 @@ export function formatMarkdown(decision: DecisionV1, _options: ReportOptions): s
     "",
   ];
   const top = sorted.filter((r) => kind(r) !== "go");
+  const topShown = top.slice(0, TOP_FINDINGS);
+  const topAt = head.length;
   if (top.length === 0) head.push("No STOP or WARN findings.", "");
   else {
-    const shown = top.slice(0, TOP_FINDINGS);
     head.push(
-      top.length > shown.length
-        ? `**Top findings** (${shown.length} of ${top.length}; all are listed below)`
-        : `**Findings** (${top.length})`,
+      `**Findings** (${top.length})`,
       "",
       "| Action | Rule | Gate / trigger | Message |",
       "|---|---|---|---|",
-      ...shown.map(
+      ...topShown.map(
         (r) =>
           `| ${actionLabel(r)} | ${cell(r.ruleId ?? "")} | ${cell(`${r.gate} / ${r.trigger}`)} | ${cell(r.message, TOP_MESSAGE_MAX)} |`,
       ),
@@ -107,8 +112,18 @@ export function formatMarkdown(decision: DecisionV1, _options: ReportOptions): s
     },
   ].filter((s) => s.rows.length > 0);
 
+  const shown = allocate(sections, MARKDOWN_BUDGET - `${head.join("\n")}\n`.length - HEADING_RESERVE);
+  if (top.length > topShown.length) {
+    // Say exactly what this comment holds: the top rows, how many of all findings the section below shows.
+    const all = sections[0]?.title === "All findings" ? (shown[0] ?? 0) : 0;
+    const below =
+      all === sorted.length
+        ? `the "All findings" section below lists all ${sorted.length}`
+        : `the "All findings" section below lists ${all} of ${sorted.length} (${sorted.length - all} left out to stay under GitHub's comment limit); ${FULL_LIST}`;
+    head[topAt] =
+      `**Top findings**: ${topShown.length} of ${top.length} STOP and WARN findings shown here, ${top.length - topShown.length} left out; ${below}.`;
+  }
   const intro = `${head.join("\n")}\n`;
-  const shown = allocate(sections, MARKDOWN_BUDGET - intro.length);
   return `${(intro + sections.map((s, i) => renderSection(s, shown[i] ?? 0)).join("\n")).trimEnd()}\n`;
 }
 
@@ -196,7 +211,7 @@ function renderSection(s: Section, shown: number): string {
   if (left > 0) {
     lines.push(
       "",
-      `_${left} of ${s.rows.length} rows left out to stay under GitHub's comment limit; the JSON or HTML report lists them all._`,
+      `_${left} of ${s.rows.length} rows left out to stay under GitHub's comment limit (${shown} shown); ${FULL_LIST}._`,
     );
   }
   lines.push("", "</details>", "");

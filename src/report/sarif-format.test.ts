@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { Ajv, type ValidateFunction } from "ajv";
 import { REPO_ROOT } from "../../test/support/corpus.js";
 import { goldenDecisions, matchGolden } from "../../test/support/golden.js";
-import type { DecisionV1, ResultRow } from "../model/index.js";
+import type { DecisionV1, ImageFacts, ResultRow } from "../model/index.js";
 import { formatSarif } from "./sarif-format.js";
 
 const OPTIONS = { color: false };
@@ -134,13 +134,14 @@ describe("formatSarif golden files", () => {
   for (const g of goldenDecisions()) {
     test(`${g.name}: ${g.description}`, { skip: g.skip }, () => {
       const decision = g.decision as DecisionV1;
-      const text = formatSarif(decision, OPTIONS);
+      const options = { ...OPTIONS, ...(g.facts ? { facts: g.facts } : {}) };
+      const text = formatSarif(decision, options);
       matchGolden(`sarif/${g.name}.sarif`, text);
       const log = assertValidSarif(text, g.name);
       const run = log.runs[0];
       assert.equal(run?.results.length, decision.results.length + (decision.deniedImage ? 1 : 0));
       assert.equal(run?.invocations[0]?.properties.finalAction, decision.finalAction);
-      assert.equal(formatSarif(decision, OPTIONS), text, "deterministic");
+      assert.equal(formatSarif(decision, options), text, "deterministic");
     });
   }
 });
@@ -241,21 +242,37 @@ test("levels follow the action: stop → error, warn → warning, go → note", 
   );
 });
 
-test("a suppressed hit does not raise its rule's security severity", () => {
-  const low = { ...VULN, triggerId: "CVE-1+x", message: VULN.message.replace("CRITICAL", "LOW") };
+test("a suppressed hit does not raise its vulnerability rule's security severity", () => {
+  // One CVE in two packages: the allowlisted one says CRITICAL, the counting one LOW.
+  const low = {
+    ...VULN,
+    triggerId: "CVE-2023-38408+openssh-client",
+    message: VULN.message.replace("CRITICAL", "LOW").replace("- openssh-server", "- openssh-client"),
+  };
   const r = run(
     decision([
       { ...VULN, effectiveAction: "go", allowlisted: { allowlistId: "a", itemId: "i", pattern: "*" } },
       low,
     ]),
   );
+  assert.equal(r.tool.driver.rules.length, 1);
   assert.equal(r.tool.driver.rules[0]?.properties["security-severity"], "2.0");
 });
 
-test("rules are the triggers that fired, named after gate and trigger, with a security severity", () => {
+test("one rule per vulnerability id with its own severity; other hits keep a rule per gate/trigger", () => {
+  const lowVuln = (id: string, pkg: string) => ({
+    ...VULN,
+    action: "warn" as const,
+    effectiveAction: "warn" as const,
+    triggerId: `${id}+${pkg}`,
+    message: `LOW Vulnerability found in os package type (apk) - ${pkg} (${id} - https://nvd.nist.gov/vuln/detail/${id})`,
+  });
   const r = run(
     decision([
       VULN,
+      lowVuln("CVE-2020-1", "musl"),
+      lowVuln("CVE-2020-2", "musl"),
+      lowVuln("CVE-2020-1", "musl-utils"),
       row({}),
       row({ gate: "image_source", trigger: "tag_latest", action: "warn", effectiveAction: "warn" }),
     ]),
@@ -263,14 +280,59 @@ test("rules are the triggers that fired, named after gate and trigger, with a se
   assert.deepEqual(
     r.tool.driver.rules.map((x) => [x.id, x.name, x.properties["security-severity"]]),
     [
-      ["vulnerabilities/package", "VulnerabilitiesPackage", "9.5"],
+      ["CVE-2023-38408", "CVE-2023-38408", "9.5"],
+      ["CVE-2020-1", "CVE-2020-1", "2.0"],
+      ["CVE-2020-2", "CVE-2020-2", "2.0"],
       ["dockerfile/effective_user", "DockerfileEffectiveUser", "8.0"],
       ["image_source/tag_latest", "ImageSourceTagLatest", "5.5"],
     ],
   );
   assert.deepEqual(
-    r.results.map((x) => x.ruleIndex),
-    [0, 1, 2],
+    r.results.map((x) => [x.ruleId, x.ruleIndex]),
+    [
+      ["CVE-2023-38408", 0],
+      ["CVE-2020-1", 1],
+      ["CVE-2020-2", 2],
+      ["CVE-2020-1", 1],
+      ["dockerfile/effective_user", 3],
+      ["image_source/tag_latest", 4],
+    ],
+  );
+  const rule = r.tool.driver.rules[1] as Rule & { helpUri?: string };
+  assert.equal(rule.helpUri, "https://nvd.nist.gov/vuln/detail/CVE-2020-1");
+  assert.equal(
+    rule.shortDescription.text,
+    "Low vulnerability CVE-2020-1 in musl (no fix known), musl-utils (no fix known)",
+  );
+});
+
+test("with the facts, a vulnerability rule's severity is its CVSS score and it names the installed version", () => {
+  const facts = {
+    ref: { registry: "registry.example:5000", repository: "team/app", tag: "2.0" },
+    vulnerabilities: [
+      {
+        id: "CVE-2023-38408",
+        package: { name: "openssh-server", version: "1:7.9p1-10+deb10u2", type: "dpkg" },
+        severity: "critical",
+        cvss: [
+          { version: "3.1", source: "vendor", baseScore: 7.3 },
+          { version: "3.1", source: "nvd", baseScore: 9.8 },
+        ],
+        fix: { state: "fixed", versions: ["1:7.9p1-10+deb10u3"] },
+        description: "The PKCS#11 feature in ssh-agent has an insufficiently trustworthy search path.",
+      },
+    ],
+  } as ImageFacts;
+  const log = assertValidSarif(formatSarif(decision([VULN]), { ...OPTIONS, facts }), "with facts");
+  const rule = log.runs[0]?.tool.driver.rules[0];
+  assert.equal(rule?.properties["security-severity"], "9.8");
+  assert.equal(
+    rule?.shortDescription.text,
+    "CVE-2023-38408: The PKCS#11 feature in ssh-agent has an insufficiently trustworthy search path.",
+  );
+  assert.match(
+    rule?.help.text ?? "",
+    /in: openssh-server 1:7\.9p1-10\+deb10u2 \(fixed in 1:7\.9p1-10\+deb10u3\)/,
   );
 });
 

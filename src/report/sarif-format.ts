@@ -2,6 +2,8 @@ import type { Action, DecisionV1, ResultRow, Severity } from "../model/index.js"
 import { terminalSafeJson } from "../model/terminal-safe.js";
 import {
   clip,
+  type FindingDetail,
+  findingDetail,
   rowSeverity,
   stableHash,
   suppressionOf,
@@ -42,32 +44,45 @@ interface RuleGroup {
   gate: string;
   trigger: string;
   rows: ResultRow[];
+  /** Set for a vulnerability's rule: the hit and detail of each row, in row order. */
+  findings?: { hit: VulnerabilityHit; detail: FindingDetail }[];
 }
 
 /**
- * The decision as SARIF 2.1.0 for GitHub code scanning and other SARIF viewers: one rule per gate/trigger
- * that fired (`vulnerabilities/package`), one result per result row, levels from the action (stop → error,
- * warn → warning, go → note). Allowlisted, VEX-suppressed and allowed-image hits stay as results with
- * `suppressions`. Every result is located on the image (`registry/repository`, stable across tags so alerts
- * persist from build to build) with the package as a logical location for vulnerability hits.
+ * The decision as SARIF 2.1.0 for GitHub code scanning and other SARIF viewers: one rule per vulnerability id
+ * (as Trivy and Grype write, so each carries its own `security-severity`: the CVSS score when the facts give
+ * one, else its severity's band), one rule per gate/trigger for other hits, one result per result row, levels
+ * from the action (stop → error, warn → warning, go → note). Allowlisted, VEX-suppressed and allowed-image
+ * hits stay as results with `suppressions`. Every result is located on the image (`registry/repository`,
+ * stable across tags so alerts persist from build to build) with the package as a logical location for
+ * vulnerability hits.
  */
-export function formatSarif(decision: DecisionV1, _options: ReportOptions): string {
+export function formatSarif(decision: DecisionV1, options: ReportOptions): string {
   const groups: RuleGroup[] = [];
   const groupIndex = new Map<string, number>();
+  const rowRule: number[] = [];
   for (const r of decision.results) {
-    const id = `${r.gate}/${r.trigger}`;
+    const hit = vulnerabilityHit(r);
+    // Vulnerability ids have no "/", gate/trigger ids always one: the two kinds of rule id never meet.
+    const id = hit ? hit.id : `${r.gate}/${r.trigger}`;
     let i = groupIndex.get(id);
     if (i === undefined) {
       i = groups.length;
       groupIndex.set(id, i);
-      groups.push({ id, gate: r.gate, trigger: r.trigger, rows: [] });
+      groups.push({ id, gate: r.gate, trigger: r.trigger, rows: [], ...(hit ? { findings: [] } : {}) });
     }
-    groups[i]?.rows.push(r);
+    const g = groups[i] as RuleGroup;
+    g.rows.push(r);
+    if (hit) g.findings?.push({ hit, detail: findingDetail(r, hit, options.facts) });
+    rowRule.push(i);
   }
-  const rules: unknown[] = groups.map((g) => ruleOf(decision, g));
-  const results: unknown[] = decision.results.map((r) =>
-    resultOf(decision, r, groupIndex.get(`${r.gate}/${r.trigger}`) ?? 0),
+  const rules: unknown[] = groups.map((g) =>
+    g.findings ? vulnerabilityRuleOf(decision, g) : ruleOf(decision, g),
   );
+  const results: unknown[] = decision.results.map((r, i) => {
+    const g = groups[rowRule[i] as number] as RuleGroup;
+    return resultOf(decision, r, rowRule[i] as number, g.id);
+  });
   if (decision.deniedImage) {
     // A denied image stops without any trigger hit: without a result of its own the scan would look clean.
     results.push(deniedResult(decision, rules.length));
@@ -113,10 +128,7 @@ export function formatSarif(decision: DecisionV1, _options: ReportOptions): stri
 }
 
 function ruleOf(decision: DecisionV1, g: RuleGroup): unknown {
-  const worst = g.rows.reduce<Action>(
-    (a, r) => (ACTION_RANK[r.action] < ACTION_RANK[a] ? r.action : a),
-    "go",
-  );
+  const worst = worstAction(g.rows);
   // GitHub takes severity from the rule only: the worst counting hit sets it, so suppressed ones do not inflate it.
   const counting = g.rows.filter((r) => suppressionOf(decision, r) === undefined);
   let severity: Severity | undefined;
@@ -126,11 +138,7 @@ function ruleOf(decision: DecisionV1, g: RuleGroup): unknown {
       severity = rowSeverity(r);
     }
   }
-  const policyRules = [
-    ...new Set(
-      g.rows.map((r) => `${r.policyName ?? r.policyId} / ${r.ruleId ?? "(rule without id)"} (${r.action})`),
-    ),
-  ];
+  const policyRules = policyRulesOf(g.rows);
   const helpText = [
     `CIPolicE fires the ${g.trigger} trigger of the ${g.gate} gate in these policy rules: ${policyRules.join("; ")}.`,
     "A hit counts with its rule's action: stop fails the check, warn reports, go passes.",
@@ -167,7 +175,97 @@ function ruleOf(decision: DecisionV1, g: RuleGroup): unknown {
   };
 }
 
-function resultOf(decision: DecisionV1, r: ResultRow, ruleIndex: number): unknown {
+/** A vulnerability's rule: its id, the packages it was found in, and its own severity. */
+function vulnerabilityRuleOf(decision: DecisionV1, g: RuleGroup): unknown {
+  const findings = g.findings ?? [];
+  const worst = worstAction(g.rows);
+  // The worst counting hit sets the score, so an allowlisted package does not inflate it.
+  const counting = findings.filter((_, i) => suppressionOf(decision, g.rows[i] as ResultRow) === undefined);
+  let score: number | undefined;
+  for (const { detail } of counting.length > 0 ? counting : findings) {
+    const s = detail.cvssScore ?? numberOrUndefined(SECURITY_SEVERITY[detail.severity]);
+    if (s !== undefined && (score === undefined || s > score)) score = s;
+  }
+  const first = (findings[0] as { detail: FindingDetail }).detail;
+  const severityWord = first.severity === "unknown" ? "" : `${first.severity} `;
+  const packages = [
+    ...new Set(
+      findings.map(
+        ({ detail: d }) =>
+          `${d.packageName}${d.installed ? ` ${d.installed}` : ""}${d.fixedIn ? ` (fixed in ${d.fixedIn})` : " (no fix known)"}`,
+      ),
+    ),
+  ];
+  const title = first.description?.split("\n")[0]?.trim();
+  const short = title
+    ? `${g.id}: ${title}`
+    : `${capitalize(severityWord)}vulnerability ${g.id} in ${packages.join(", ")}`;
+  const full =
+    first.description?.trim() ||
+    `${capitalize(severityWord)}vulnerability ${g.id} in ${packages.join(", ")}.`;
+  const policyRules = policyRulesOf(g.rows);
+  const helpText = [
+    `Vulnerability ${g.id} (${first.severity}${first.cvssScore !== undefined ? `, CVSS ${first.cvssScore}` : ""}) in: ${packages.join("; ")}.`,
+    ...(first.url ? [`Advisory: ${first.url}`] : []),
+    `CIPolicE reports it through these policy rules: ${policyRules.join("; ")}.`,
+    `To clear it, upgrade the package to the fixed version, or add an allowlist item for gate "vulnerabilities" with trigger id ${g.id}+<package> and a reason.`,
+  ].join("\n");
+  const helpMarkdown = [
+    `**${md(g.id)}** (${md(first.severity)}${first.cvssScore !== undefined ? `, CVSS ${first.cvssScore}` : ""})`,
+    "",
+    "| Package | Installed | Fixed in |",
+    "| --- | --- | --- |",
+    ...findings.map(
+      ({ detail: d }) =>
+        `| ${md(d.packageName)} | ${md(d.installed ?? "unknown")} | ${md(d.fixedIn ?? "no fix known")} |`,
+    ),
+    "",
+    // An autolink cannot hold angle brackets: such a URL is shown as escaped text.
+    ...(first.url ? [`Advisory: ${/[<>]/.test(first.url) ? md(first.url) : `<${first.url}>`}`, ""] : []),
+    `CIPolicE reports it through these policy rules: ${policyRules.map(md).join("; ")}.`,
+    `To clear it, upgrade the package to the fixed version, or add an allowlist item for gate ${md('"vulnerabilities"')} with trigger id ${md(`${g.id}+<package>`)} and a reason.`,
+  ].join("\n");
+  const securitySeverity = score === undefined ? undefined : score.toFixed(1);
+  return {
+    id: g.id,
+    name: clip(g.id, NAME_MAX),
+    shortDescription: { text: clip(short, DESCRIPTION_MAX) },
+    fullDescription: { text: clip(full, DESCRIPTION_MAX) },
+    ...(first.url ? { helpUri: first.url } : {}),
+    defaultConfiguration: { level: LEVEL[worst] },
+    help: { text: helpText, markdown: helpMarkdown },
+    properties: {
+      tags: securitySeverity ? ["security", "container", "vulnerability"] : ["container", "vulnerability"],
+      ...(securitySeverity ? { "security-severity": securitySeverity } : {}),
+      gate: g.gate,
+      trigger: g.trigger,
+      vulnerabilityId: g.id,
+      severity: first.severity,
+    },
+  };
+}
+
+function worstAction(rows: ResultRow[]): Action {
+  return rows.reduce<Action>((a, r) => (ACTION_RANK[r.action] < ACTION_RANK[a] ? r.action : a), "go");
+}
+
+function policyRulesOf(rows: ResultRow[]): string[] {
+  return [
+    ...new Set(
+      rows.map((r) => `${r.policyName ?? r.policyId} / ${r.ruleId ?? "(rule without id)"} (${r.action})`),
+    ),
+  ];
+}
+
+function numberOrUndefined(s: string | undefined): number | undefined {
+  return s === undefined ? undefined : Number(s);
+}
+
+function capitalize(s: string): string {
+  return s.length > 0 ? (s[0] as string).toUpperCase() + s.slice(1) : s;
+}
+
+function resultOf(decision: DecisionV1, r: ResultRow, ruleIndex: number, ruleId: string): unknown {
   const hit = vulnerabilityHit(r);
   const suppressions = suppressionsOf(decision, r);
   // A suppressed hit keeps the level its rule asked for; the suppression says why it does not count.
@@ -175,7 +273,7 @@ function resultOf(decision: DecisionV1, r: ResultRow, ruleIndex: number): unknow
   const repository = `${decision.image.registry}/${decision.image.repository}`;
   const fingerprint = stableHash(repository, r.gate, r.trigger, r.triggerId, r.policyId, r.ruleId ?? "");
   return {
-    ruleId: `${r.gate}/${r.trigger}`,
+    ruleId,
     ruleIndex,
     level,
     message: { text: r.message || `${r.gate}/${r.trigger} fired (${r.triggerId})` },

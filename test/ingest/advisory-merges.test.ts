@@ -145,3 +145,83 @@ test("advisories can be matched in CEL", () => {
   const decision = JSON.parse(run.stdout) as { finalAction: string };
   assert.equal(decision.finalAction, "stop");
 });
+
+// Amazon Linux 2: one ALAS covering three CVEs of openssl-libs, one RHSA-style advisory naming a single CVE
+const ALAS_CVES = ["CVE-2023-0286", "CVE-2023-0215", "CVE-2022-4450"];
+
+function grypeAdvisoryReport(): unknown {
+  const match = (id: string, related: string[]) => ({
+    vulnerability: {
+      id,
+      namespace: "amazon:distro:amazonlinux:2",
+      severity: "High",
+      fix: { versions: ["1:1.0.2k-24.amzn2.0.6"], state: "fixed" },
+    },
+    relatedVulnerabilities: related.map((r) => ({ id: r, namespace: "nvd:cpe", severity: "High" })),
+    matchDetails: [{ type: "exact-direct-match", matcher: "rpm-matcher" }],
+    artifact: { name: "openssl-libs", version: "1:1.0.2k-24.amzn2.0.4", type: "rpm", locations: [] },
+  });
+  return {
+    matches: [match("ALAS2-2023-1946", ALAS_CVES), match("ALAS2-2023-2000", ["CVE-2023-2650"])],
+    source: { type: "image", target: { userInput: "registry.example/app:1" } },
+    distro: { name: "amzn", version: "2" },
+    descriptor: { name: "grype", version: "0.90.0" },
+  };
+}
+
+function trivyAdvisoryReport(): unknown {
+  return {
+    SchemaVersion: 2,
+    ArtifactName: "registry.example/app:1",
+    ArtifactType: "container_image",
+    Metadata: { OS: { Family: "amazon", Name: "2" } },
+    Results: [
+      {
+        Target: "registry.example/app:1 (amazon 2)",
+        Class: "os-pkgs",
+        Type: "amazon",
+        Vulnerabilities: [...ALAS_CVES, "CVE-2023-2650"].map((cve) => ({
+          VulnerabilityID: cve,
+          // Trivy names every advisory a CVE is fixed by; the last CVE is in two
+          VendorIDs: cve === "CVE-2023-2650" ? ["ALAS2-2023-2000", "ALAS2-2023-2100"] : ["ALAS2-2023-1946"],
+          PkgName: "openssl-libs",
+          InstalledVersion: "1:1.0.2k-24.amzn2.0.4",
+          FixedVersion: "1:1.0.2k-24.amzn2.0.6",
+          Status: "fixed",
+          Severity: "HIGH",
+        })),
+      },
+    ],
+  };
+}
+
+test("an ALAS match listing three CVEs keeps every CVE, alone and beside Trivy's per-CVE findings", () => {
+  const grype = join(work, "grype-alas.json");
+  const trivy = join(work, "trivy-alas.json");
+  writeFileSync(grype, JSON.stringify(grypeAdvisoryReport()));
+  writeFileSync(trivy, JSON.stringify(trivyAdvisoryReport()));
+  const alone = facts(["--report", grype]).vulnerabilities ?? [];
+  assert.deepEqual(
+    alone.map((v) => [v.id, v.aliases, v.advisories]),
+    [
+      ["ALAS2-2023-1946", undefined, ALAS_CVES],
+      // An advisory naming a single CVE is still an advisory: it never merges with that CVE's finding
+      ["ALAS2-2023-2000", undefined, ["CVE-2023-2650"]],
+    ],
+  );
+  const both = facts(["--report", trivy, "--report", grype]).vulnerabilities ?? [];
+  // 4 CVE findings from Trivy, 2 advisory findings from Grype: none merged into another
+  assert.equal(both.length, 6);
+  for (const cve of [...ALAS_CVES, "CVE-2023-2650"]) {
+    const finding = both.find((v) => v.id === cve);
+    assert.deepEqual(finding?.sources, ["trivy"], cve);
+    assert.equal(finding?.aliases, undefined, cve);
+  }
+  assert.deepEqual(both.find((v) => v.id === "CVE-2023-2650")?.advisories, [
+    "ALAS2-2023-2000",
+    "ALAS2-2023-2100",
+  ]);
+  const alas = both.find((v) => v.id === "ALAS2-2023-1946");
+  assert.deepEqual(alas?.sources, ["grype"]);
+  assert.deepEqual(alas?.advisories, ALAS_CVES);
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { DecisionV1 } from "../../src/model/index.js";
+import type { DecisionV1, ImageFacts } from "../../src/model/index.js";
 import { checkImage } from "../../src/service/check-image.js";
 import { gatherFacts } from "../../src/service/gather-facts.js";
 import { loadBundle } from "../../src/service/load-bundle.js";
@@ -17,6 +17,8 @@ export interface GoldenDecision {
   name: string;
   description: string;
   decision?: DecisionV1;
+  /** The facts the decision was made from (for formats that show installed versions, CVSS, the distro). */
+  facts?: ImageFacts;
   skip: false | string;
 }
 
@@ -42,7 +44,13 @@ export function goldenDecisions(): GoldenDecision[] {
       reports: [{ text: readFileSync(path, "utf8"), source: report }],
       vex: [],
     });
-    return { name, description, decision: checkImage(bundle, facts, { now: NOW, notes }), skip: false };
+    return {
+      name,
+      description,
+      decision: checkImage(bundle, facts, { now: NOW, notes }),
+      facts,
+      skip: false,
+    };
   };
   const fromFacts = (
     name: string,
@@ -56,7 +64,7 @@ export function goldenDecisions(): GoldenDecision[] {
       reports: [],
       vex: vex ? [{ text: vex, source: "golden.vex.json" }] : [],
     });
-    return { name, description, decision: checkImage(b, facts, { now: NOW, notes }), skip: false };
+    return { name, description, decision: checkImage(b, facts, { now: NOW, notes }), facts, skip: false };
   };
   return [
     fromReport(

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { Command, Option } from "@commander-js/extra-typings";
-import { CipError } from "../../model/index.js";
+import { CipError, type Problem } from "../../model/index.js";
 import { REPORT_FORMAT_NAMES, type ReportFormatName } from "../../report/format-names.js";
 import { EXIT } from "../exit-codes.js";
 import {
@@ -56,10 +57,24 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       "--explain",
       "also say why: mapping, policies, rules, allowlist items and VEX statements behind each result",
     )
+    .option("--quiet", "print only the summary line (PASS or FAIL and the counts) instead of the table")
     .addOption(
-      new Option("--fail-on <action>", "exit 1 when the final action is this or worse")
-        .choices(["stop", "warn"])
+      new Option(
+        "--fail-on <action|severity>",
+        "exit 1 when the final action is this or worse (stop, warn), or, as Grype, when a finding at or above this severity (negligible, low, medium, high, critical) is not suppressed",
+      )
+        .choices(["stop", "warn", ...FAIL_ON_SEVERITIES])
         .default("stop"),
+    )
+    .option("--only-fixed", "leave findings without a fix out of the evaluation (as Grype's --only-fixed)")
+    .option("--ignore-unfixed", "the same as --only-fixed (as Trivy's --ignore-unfixed)")
+    .addOption(
+      new Option(
+        "--ignore-file <file>",
+        "a .trivyignore, .trivyignore.yaml or .grype.yaml whose rules suppress findings (repeatable; default: ./.trivyignore when present)",
+      )
+        .argParser(collect)
+        .default([] as string[]),
     )
     .option(
       "--exit-code-warn <code>",
@@ -128,9 +143,14 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       const { facts, notes } = await gatherWithProgress(
         gatherInput(image, opts, maxBytes, await imageFactsFor(image, opts, maxBytes)),
       );
+      const ignoreFiles = readIgnoreFiles(opts.ignoreFile, maxBytes, notes);
+      const failOnSeverity = FAIL_ON_SEVERITIES.find((s) => s === opts.failOn);
       const decision = checkImage(bundle, facts, {
         now,
         notes,
+        ...(opts.onlyFixed || opts.ignoreUnfixed ? { onlyFixed: true } : {}),
+        ...(ignoreFiles.length > 0 ? { ignoreFiles } : {}),
+        ...(failOnSeverity !== undefined ? { failOnSeverity } : {}),
         expiryWarningDays: parseDays(opts.expiryWarningDays),
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
         ...(opts.environment !== undefined ? { environment: opts.environment } : {}),
@@ -141,16 +161,39 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
         out.write(
           format(decision, {
             color: useColor(out),
-            width: process.stdout.columns ?? 120,
+            // Only a terminal has a width; pipes, files and CI logs get the formats' default (80 columns).
+            ...(out.isTty && process.stdout.columns ? { width: process.stdout.columns } : {}),
             bundle: bundle.bundle,
+            facts,
+            ...(opts.quiet ? { summaryOnly: true } : {}),
           }),
         );
       }
       const failed =
-        decision.finalAction === "stop" || (opts.failOn === "warn" && decision.finalAction === "warn");
+        decision.status === "fail" || (opts.failOn === "warn" && decision.finalAction === "warn");
       if (explainOnly) setExitCode(EXIT.pass);
       else setExitCode(failed ? EXIT.policyFailure : decision.finalAction === "warn" ? warnCode : EXIT.pass);
     });
+}
+
+const FAIL_ON_SEVERITIES = ["negligible", "low", "medium", "high", "critical"] as const;
+
+/** Reads the --ignore-file files; without any, ./.trivyignore when present, as Trivy does (with a note). */
+function readIgnoreFiles(
+  paths: string[],
+  maxBytes: number,
+  notes: Problem[],
+): { text: string; source: string }[] {
+  if (paths.length === 0 && existsSync(".trivyignore")) {
+    notes.push({
+      level: "info",
+      code: "CIP_IGNORE_FILE_DEFAULT",
+      message:
+        ".trivyignore in the working directory was applied, as Trivy does (name files with --ignore-file to choose others)",
+    });
+    return [{ text: readInputFile(".trivyignore", "ignore file", maxBytes), source: ".trivyignore" }];
+  }
+  return paths.map((path) => ({ text: readInputFile(path, "ignore file", maxBytes), source: path }));
 }
 
 function parseExitCode(text: string): number {

@@ -141,18 +141,20 @@ function engineRow(reader: DocumentReader, row: JsonObject, path: string): Vulne
   const feedGroup = present(field(row, "feed_group", "feedGroup"));
   const extra = isObject(row.extra) ? row.extra : undefined;
   const details = extra ? nvdDetails(extra.nvd_data ?? extra.nvdData) : undefined;
-  const aliases: string[] = [];
+  const nvdIds: string[] = [];
   const cvss = [
-    ...scoreList(field(row, "nvd_data", "nvdData"), "nvd", "nvd", details, id, aliases),
+    ...scoreList(field(row, "nvd_data", "nvdData"), "nvd", "nvd", details, id, nvdIds),
     ...scoreList(
       field(row, "vendor_data", "vendorData"),
       "vendor",
       feedGroup ?? "vendor",
       undefined,
       id,
-      aliases,
+      nvdIds,
     ),
   ];
+  // An advisory's NVD records, or several of them, are the CVEs it covers: advisories, not aliases
+  const related = splitRelatedIds(id, nvdIds);
   const fixText = present(row.fix);
   const willNotFix = field(row, "will_not_fix", "willNotFix") === true;
   const pkgPath = present(field(row, "package_path", "packagePath"), NO_PATH);
@@ -162,7 +164,7 @@ function engineRow(reader: DocumentReader, row: JsonObject, path: string): Vulne
   const fixAvailableAt = optionalTime(field(row, "fix_observed_at", "fixObservedAt"));
   return {
     id,
-    ...(aliases.length > 0 ? { aliases } : {}),
+    ...related,
     package: { name, version: version ?? "", type, ...(pkgPath ? { path: pkgPath } : {}) },
     severity: findingSeverity(row.severity, cvss),
     ...(cvss.length > 0 ? { cvss } : {}),
@@ -216,7 +218,7 @@ function policyEngineRow(reader: DocumentReader, row: JsonObject, path: string):
   const feedGroup = present(vuln.feed_group);
   // The vulnerability's own scores are NVD's when it comes from an NVD feed group, else its vendor's.
   const fromNvd = feedGroup?.startsWith("nvd") === true;
-  const aliases: string[] = [];
+  const nvdIds: string[] = [];
   const cvss: CvssEntry[] = cvssList(
     vuln.cvss,
     fromNvd ? "nvd" : "vendor",
@@ -226,7 +228,7 @@ function policyEngineRow(reader: DocumentReader, row: JsonObject, path: string):
   for (const entry of nvd) {
     if (!isObject(entry)) continue;
     const nvdId = optionalString(entry.vulnerability_id);
-    if (nvdId && nvdId !== id && !aliases.includes(nvdId)) aliases.push(nvdId);
+    if (nvdId && nvdId !== id && !nvdIds.includes(nvdId)) nvdIds.push(nvdId);
     cvss.push(...cvssList(entry.cvss, "nvd", "nvd"));
   }
   const fixInfo = isObject(row.fix) ? row.fix : {};
@@ -240,7 +242,7 @@ function policyEngineRow(reader: DocumentReader, row: JsonObject, path: string):
   const fixAvailableAt = optionalTime(fixInfo.observed_at);
   return {
     id,
-    ...(aliases.length > 0 ? { aliases } : {}),
+    ...splitRelatedIds(id, nvdIds),
     package: {
       name: reader.requiredString(artifact.name, `${path}.artifact.name`),
       version: optionalString(artifact.version) ?? "",
@@ -301,15 +303,14 @@ function scoreList(
   sourceName: string,
   details: NvdDetails | undefined,
   id: string,
-  aliases: string[],
+  nvdIds: string[],
 ): CvssEntry[] {
   if (!Array.isArray(value)) return [];
   const out: CvssEntry[] = [];
   for (const entry of value) {
     if (!isObject(entry)) continue;
     const scoredId = optionalString(entry.id);
-    if (source === "nvd" && scoredId && scoredId !== id && !aliases.includes(scoredId))
-      aliases.push(scoredId);
+    if (source === "nvd" && scoredId && scoredId !== id && !nvdIds.includes(scoredId)) nvdIds.push(scoredId);
     const detail = scoredId ? details?.get(scoredId) : undefined;
     for (const [snake, camel, major] of [
       ["cvss_v2", "cvssV2", "2"],

@@ -19,7 +19,7 @@ import { parsePurl } from "../normalize/purl.js";
 import { normalizeSeverity, severityFromCvss } from "../normalize/severity.js";
 import type { ParsedReport } from "../parsed-report.js";
 import type { ReportFormat } from "../report-format.js";
-import { cvssVersion, shortDescription } from "./findings-common.js";
+import { cvssVersion, shortDescription, splitRelatedIds } from "./findings-common.js";
 
 const OS_TYPES = new Set(["dpkg", "rpm", "apk"]);
 
@@ -183,8 +183,10 @@ function readVulnerabilities(
     const cvss = cvssOf(ratings, sourceName);
     const severity = severityOf(ratings, sourceName, cvss);
     const base: Omit<Vulnerability, "package"> = { id, severity, fix: fixOf(v.analysis), sources: [scanner] };
-    const aliases = aliasesOf(v.references, id);
-    if (aliases.length > 0) base.aliases = aliases;
+    // A record referencing several vulnerabilities (or an advisory's) covers them: advisories, never aliases
+    const related = splitRelatedIds(id, referencedIds(v.references, id));
+    if (related.aliases) base.aliases = related.aliases;
+    if (related.advisories) base.advisories = related.advisories;
     if (cvss.length > 0) base.cvss = cvss;
     const published = optionalTime(v.published);
     if (published) base.publishedAt = published;
@@ -291,7 +293,7 @@ function vexOf(analysis: unknown, document: string): VexAssessment | undefined {
   };
 }
 
-function aliasesOf(references: unknown, id: string): string[] {
+function referencedIds(references: unknown, id: string): string[] {
   if (!Array.isArray(references)) return [];
   const out = new Set<string>();
   for (const ref of references) {

@@ -12,7 +12,7 @@ import { normalizePackageType } from "../normalize/package-type.js";
 import { normalizeSeverity, severityFromCvss } from "../normalize/severity.js";
 import type { ParsedReport } from "../parsed-report.js";
 import type { ReportFormat } from "../report-format.js";
-import { cvssVersion, shortDescription } from "./findings-common.js";
+import { cvssVersion, type RelatedIds, shortDescription, splitRelatedIds } from "./findings-common.js";
 
 const SCANNER = "snyk";
 
@@ -181,7 +181,10 @@ function readVulnerability(
       : cves.length === 0 && ghsas.length === 1
         ? (ghsas[0] as string)
         : snykId;
-  const aliases = [...new Set([snykId, ...cves, ...ghsas])].filter((a) => a !== id);
+  // Snyk's id with several CVEs names an issue covering them: they are its advisories, never aliases to merge on
+  const related: RelatedIds =
+    id === snykId ? splitRelatedIds(id, [...cves, ...ghsas]) : { aliases: [snykId, ...cves, ...ghsas] };
+  const aliases = [...new Set(related.aliases ?? [])].filter((a) => a !== id);
 
   const cvss = cvssOf(v);
   const score = optionalNumber(v.cvssScore);
@@ -201,6 +204,7 @@ function readVulnerability(
     sources: [SCANNER],
   };
   if (aliases.length > 0) finding.aliases = aliases;
+  if (related.advisories) finding.advisories = related.advisories;
   if (cvss.length > 0) finding.cvss = cvss;
   const epss = isObject(v.epssDetails) ? v.epssDetails : undefined;
   const epssScore = epss ? optionalNumber(epss.probability) : undefined;

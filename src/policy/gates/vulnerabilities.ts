@@ -225,6 +225,11 @@ function pyFloat(n: number): string {
   return Number.isInteger(n) ? n.toFixed(1) : String(n);
 }
 
+/** The trigger id the package trigger gives a finding (`<vuln id>+<package>`), as anchore derives it. */
+export function packageTriggerId(v: Vulnerability): string {
+  return `${v.id}+${packageKey(v, NON_OS.has((v.package.type ?? "").toLowerCase()))}`;
+}
+
 /** The package part of a package trigger id, as anchore derives it (see the gate doc). */
 function packageKey(v: Vulnerability, nonOs: boolean): string {
   const pkg = v.package;
