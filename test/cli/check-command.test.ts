@@ -261,6 +261,23 @@ test("--exit-code-warn gives WARN its own exit code; FAIL stays 1 and PASS 0", (
     1,
   );
   assert.equal(runCli(["check", "--facts", WEBAPP, ...NOW, "--exit-code-warn", "300"]).status, 2);
+  for (const taken of ["1", "2"]) {
+    const run = runCli(["check", "--facts", WEBAPP, ...NOW, "--exit-code-warn", taken]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /1 means FAIL and 2 means the image could not be evaluated/);
+  }
+});
+
+test("explain refuses the options that would change its exit code instead of ignoring them", () => {
+  for (const args of [
+    ["--fail-on", "warn"],
+    ["--exit-code-warn", "3"],
+  ]) {
+    const run = runCli(["explain", "--facts", WEBAPP, ...NOW, ...args]);
+    assert.equal(run.status, 2, run.stdout);
+    assert.match(run.stderr, new RegExp(`Cannot use ${args[0]} with explain: explain exits 0`));
+  }
+  assert.equal(runCli(["explain", "--facts", LEGACY, ...NOW]).status, 0);
 });
 
 test("cipolice explain and check --explain say which mapping, policy and rule decided", () => {

@@ -101,7 +101,8 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       "refuse input files larger than this",
       String(DEFAULT_MAX_INPUT_BYTES),
     )
-    .action(async (image, opts) => {
+    .action(async (image, opts, command) => {
+      if (explainOnly) refuseExitOptions(command);
       const maxBytes = parseByteSize(opts.maxInputSize, "--max-input-size");
       const now = parseNow(opts.now);
       const targets = reportTargets(
@@ -198,16 +199,41 @@ function readIgnoreFiles(
 
 function parseExitCode(text: string): number {
   const code = Number(text);
-  if (!Number.isInteger(code) || code < 0 || code > 125) {
+  // 1 and 2 already mean "the policy fails the image" and "it could not be evaluated"
+  if (
+    !Number.isInteger(code) ||
+    code < 0 ||
+    code > 125 ||
+    code === EXIT.policyFailure ||
+    code === EXIT.cannotEvaluate
+  ) {
     throw new CipError(
       "CIP_USAGE",
-      `Cannot use --exit-code-warn ${JSON.stringify(text)}: expected a whole number from 0 to 125`,
+      `Cannot use --exit-code-warn ${JSON.stringify(text)}: expected 0 or a whole number from 3 to 125 (1 means FAIL and 2 means the image could not be evaluated)`,
       {
-        hint: "Write for example --exit-code-warn 3, so a pipeline can tell WARN from PASS (0) and FAIL (1).",
+        hint: "Write for example --exit-code-warn 3, so a pipeline can tell WARN from PASS (0), FAIL (1) and errors (2); use --fail-on warn to fail on WARN.",
       },
     );
   }
   return code;
+}
+
+/** `explain` always exits 0 (2 on errors): options that would change the exit code are refused, not ignored. */
+function refuseExitOptions(command: { getOptionValueSource(key: string): string | undefined }): void {
+  for (const [key, flag] of [
+    ["failOn", "--fail-on"],
+    ["exitCodeWarn", "--exit-code-warn"],
+  ] as const) {
+    if (command.getOptionValueSource(key) === "cli") {
+      throw new CipError(
+        "CIP_USAGE",
+        `Cannot use ${flag} with explain: explain exits 0 whatever the decision`,
+        {
+          hint: `Use \`cipolice check --explain ${flag} …\` to explain and fail the pipeline in one run.`,
+        },
+      );
+    }
+  }
 }
 
 function parseDays(text: string): number {
