@@ -56,8 +56,9 @@ test("--fail-on still takes stop and warn, and refuses other words (exit 2)", ()
   assert.match(bad.stderr, /severe/);
 });
 
-test("explain says why --fail-on failed the image", () => {
-  const run = runCli(["explain", "--facts", WEBAPP, ...NOW, "--fail-on", "high"]);
+test("check --explain says why --fail-on failed the image", () => {
+  const run = runCli(["check", "--explain", "--facts", WEBAPP, ...NOW, "--fail-on", "high"]);
+  assert.equal(run.status, 1, run.stderr);
   assert.match(run.stdout, /Note \(error\): 2 findings at or above high \(--fail-on high\)/);
 });
 
