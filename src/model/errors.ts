@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   CIP_ALLOWLIST_EXPIRED: "An allowlist item has expired",
   CIP_ALLOWLIST_EXPIRING: "An allowlist item expires soon",
   CIP_VEX_UNMATCHED: "VEX statements match no finding of the image",
+  CIP_RULE_NO_DATA: "A rule had no data to decide on, so its silence means unknown, not fine",
   CIP_EXCEPTION_UNUSED: "Allowlist items or ignore-file rules suppressed nothing in this image",
   CIP_REPORT_IMAGE_MISMATCH: "A report is about another image than the one checked",
   CIP_REPORT_NOTE: "A report holds findings the facts do not model",

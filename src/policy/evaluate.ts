@@ -223,7 +223,21 @@ function evaluatePolicy(
       };
       try {
         if (prepared.error) throw prepared.error;
-        runTriggerInto(gate, rule.trigger, rule.evaluator, facts, prepared.data, now, ruleId, emit);
+        let saidNoData = false;
+        const noData = (reason: string) => {
+          if (saidNoData) return;
+          saidNoData = true;
+          problems.push({
+            level: "info",
+            code: "CIP_RULE_NO_DATA",
+            message: `rule ${ruleId ?? "(no id)"} (${gate.name}/${trigger}) had no data to decide on: ${reason}`,
+            policyId: policy.id,
+            ...(ruleId !== undefined ? { ruleId } : {}),
+            gate: gate.name,
+            trigger,
+          });
+        };
+        runTriggerInto(gate, rule.trigger, rule.evaluator, facts, prepared.data, now, ruleId, emit, noData);
       } catch (error) {
         const message = `Cannot evaluate ${gate.name}/${trigger}: ${asError(error).message}`;
         // A CipError says what failed (a spent expression budget, a refused pattern); any other error is the trigger's.

@@ -53,6 +53,11 @@ export interface TriggerContext<G = unknown> {
   /** Id of the rule being evaluated (some anchore trigger ids include it). */
   ruleId?: string;
   fire(hit: TriggerHit): void;
+  /**
+   * Says the trigger had no data to decide on (no Dockerfile, no vulnerability data, …), so not firing means
+   * "not known", not "checked and fine". The decision carries it as a note; explain shows it on the rule.
+   */
+  noData(reason: string): void;
 }
 
 /** A trigger compiled with its parameters: run it once per image. */

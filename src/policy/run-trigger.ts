@@ -38,6 +38,7 @@ export function runTriggerInto<G>(
   now: Date,
   ruleId: string | undefined,
   emit: (triggerId: string, message: string, vex?: VexAssessment) => void,
+  onNoData: (reason: string) => void = () => {},
 ): void {
   evaluator({
     facts,
@@ -49,5 +50,6 @@ export function runTriggerInto<G>(
         hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);
       emit(triggerId, hit.message, hit.vex);
     },
+    noData: onNoData,
   });
 }

@@ -1,4 +1,4 @@
-import type { Bundle, DecisionV1, ResultRow } from "../model/index.js";
+import type { Bundle, DecisionV1, Problem, ResultRow } from "../model/index.js";
 import { terminalLine } from "../model/terminal-safe.js";
 import type { ReportOptions } from "./report-options.js";
 import { vexSuppressed } from "./vex-suppressed.js";
@@ -32,7 +32,7 @@ export function formatExplain(decision: DecisionV1, options: ReportOptions): str
       `Policy ${label(p)}: ${rows.length} hit${rows.length === 1 ? "" : "s"}, ${counting.length} counting; its action is ${worst.toUpperCase()}.`,
     );
     for (const r of rows) lines.push(`  - ${rowSentence(r)}`);
-    const quiet = silentRules(bundle, p.id, rows);
+    const quiet = silentRules(bundle, p.id, rows, decision.problems);
     if (quiet.length > 0) {
       lines.push(`  Rules that did not fire (${quiet.length}):`);
       for (const q of quiet) lines.push(`    · ${q}`);
@@ -83,16 +83,27 @@ function rowSentence(r: ResultRow): string {
   return `${hit} — counts as ${r.effectiveAction.toUpperCase()}`;
 }
 
-function silentRules(bundle: Bundle | undefined, policyId: string, rows: ResultRow[]): string[] {
+function silentRules(
+  bundle: Bundle | undefined,
+  policyId: string,
+  rows: ResultRow[],
+  problems: readonly Problem[],
+): string[] {
   const policy = bundle?.policies.find((p) => p.id === policyId);
   if (!policy) return [];
   const fired = new Set(rows.map((r) => r.ruleId));
+  // A rule that had no data did not decide "fine": say so on the rule itself
+  const noData = new Map(
+    problems
+      .filter((p) => p.code === "CIP_RULE_NO_DATA" && p.policyId === policyId && p.ruleId !== undefined)
+      .map((p) => [p.ruleId, p.message.replace(/^.*had no data to decide on: /, "")]),
+  );
   return policy.rules
     .filter((r) => r.id === undefined || !fired.has(r.id))
-    .map(
-      (r) =>
-        `${r.id ?? "(no id)"} ${r.gate}/${r.trigger} ${r.action.toUpperCase()}${r.params.length > 0 ? ` with ${r.params.map((p) => `${p.name}=${p.value}`).join(", ")}` : ""}`,
-    );
+    .map((r) => {
+      const unknown = r.id !== undefined ? noData.get(r.id) : undefined;
+      return `${r.id ?? "(no id)"} ${r.gate}/${r.trigger} ${r.action.toUpperCase()}${r.params.length > 0 ? ` with ${r.params.map((p) => `${p.name}=${p.value}`).join(", ")}` : ""}${unknown ? ` — NO DATA: ${unknown}` : ""}`;
+    });
 }
 
 function finalSentence(d: DecisionV1): string {

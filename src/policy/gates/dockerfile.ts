@@ -42,8 +42,16 @@ function readableLines(
   actualOnly: boolean,
 ): ReadonlyMap<string, readonly string[]> | null {
   const prepared = ctx.gate ?? prepareDockerfile(ctx.facts);
-  if (!prepared.lines) return null;
-  if (actualOnly && !prepared.actual) return null;
+  if (!prepared.lines) {
+    ctx.noData(
+      "no Dockerfile is known (none was given with --dockerfile or in the facts, and no image history was read)",
+    );
+    return null;
+  }
+  if (actualOnly && !prepared.actual) {
+    ctx.noData("it reads only an actual Dockerfile, and the one known was rebuilt from the image history");
+    return null;
+  }
   return prepared.lines;
 }
 

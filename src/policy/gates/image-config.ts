@@ -57,7 +57,13 @@ export const imageConfigGate: GateSpec = {
             ctx.fire({ message: `Image runs as root: ${said}${contradicted}` });
             return;
           }
-          if (fromHistory === undefined || !isRoot(userPart(fromHistory))) return;
+          if (fromHistory === undefined) {
+            ctx.noData(
+              "neither the image config nor a Dockerfile is known (give a report with the image config, or IMAGE to read it)",
+            );
+            return;
+          }
+          if (!isRoot(userPart(fromHistory))) return;
           ctx.fire({
             message:
               fromHistory === ""

@@ -33,6 +33,7 @@ function withRuleId(ruleId: string, params: Record<string, string>): TriggerHit[
     now: TEST_NOW,
     ruleId,
     fire: (h) => hits.push(h),
+    noData: () => {},
   };
   compiled.evaluator(ctx);
   return hits;

@@ -398,7 +398,13 @@ const packageTrigger: TriggerSpec = {
       const index = gateData(ctx.gate);
       const vulns = index.vulns;
       const n = index.count;
-      if (!vulns || n === 0) return;
+      if (!vulns) {
+        ctx.noData(
+          "there is no vulnerability data for the image (no scanner report or facts listed its findings)",
+        );
+        return;
+      }
+      if (n === 0) return;
       const classes = index.packageClasses();
       const ranks = index.severityRanks();
       const nowSec = ctx.now.getTime() / 1000;
