@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { DecisionV1 } from "../../src/model/index.js";
+import { oneRuleBundle } from "../support/one-rule-bundle.js";
 import { runCli } from "../support/run-cli.js";
 
 const work = mkdtempSync(join(tmpdir(), "cip-no-data-"));
@@ -57,46 +58,13 @@ test("an Anchore dockerfile rule without a Dockerfile says it had none", () => {
   const bundle = join(work, "effective-user.json");
   writeFileSync(
     bundle,
-    JSON.stringify({
-      id: "b",
-      version: "1_0",
-      name: "b",
-      policies: [
-        {
-          id: "p",
-          name: "p",
-          version: "1_0",
-          rules: [
-            {
-              id: "root",
-              gate: "dockerfile",
-              trigger: "effective_user",
-              action: "STOP",
-              params: [
-                { name: "users", value: "root" },
-                { name: "type", value: "blacklist" },
-              ],
-            },
-          ],
-        },
-      ],
-      mappings: [
-        {
-          id: "m",
-          name: "all",
-          registry: "*",
-          repository: "*",
-          image: { type: "tag", value: "*" },
-          policy_id: "p",
-        },
-      ],
-    }),
+    JSON.stringify(oneRuleBundle("dockerfile", "effective_user", { users: "root", type: "blacklist" })),
   );
   const run = runCli(["check", "--facts", facts, "--policy", bundle, ...NOW, "--format", "json"]);
   assert.equal(run.status, 0, run.stderr);
   const decision = JSON.parse(run.stdout) as DecisionV1;
   assert.match(
     decision.problems.find((p) => p.code === "CIP_RULE_NO_DATA")?.message ?? "",
-    /rule root \(dockerfile\/effective_user\) had no data to decide on: no Dockerfile is known/,
+    /rule r \(dockerfile\/effective_user\) had no data to decide on: no Dockerfile is known/,
   );
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { ImageFacts } from "../../src/model/index.js";
+import { oneRuleBundle } from "../support/one-rule-bundle.js";
 import { runCli } from "../support/run-cli.js";
 
 const work = mkdtempSync(join(tmpdir(), "cip-advisories-"));
@@ -102,34 +103,15 @@ test("a GHSA merges with its one CVE; a GHSA naming several CVEs stays its own f
 
 test("advisories can be matched in CEL", () => {
   const file = join(work, "trivy-3.json");
-  const policy = join(work, "advisory-policy.yaml");
+  const policy = join(work, "advisory-policy.json");
   writeFileSync(file, JSON.stringify(trivyReport()));
   writeFileSync(
     policy,
-    [
-      "id: advisories",
-      "version: '1_0'",
-      "name: advisories",
-      "policies:",
-      "  - id: p",
-      "    name: p",
-      "    version: '1_0'",
-      "    rules:",
-      "      - id: r",
-      "        gate: expression",
-      "        trigger: condition",
-      "        action: STOP",
-      "        params:",
-      "          - name: expression",
-      "            value: \"vulnerabilities.exists(v, 'DSA-6113-1' in v.advisories)\"",
-      "mappings:",
-      "  - id: m",
-      "    name: all",
-      "    registry: '*'",
-      "    repository: '*'",
-      "    image: { type: tag, value: '*' }",
-      "    policy_ids: [p]",
-    ].join("\n"),
+    JSON.stringify(
+      oneRuleBundle("expression", "condition", {
+        expression: "vulnerabilities.exists(v, 'DSA-6113-1' in v.advisories)",
+      }),
+    ),
   );
   const run = runCli([
     "check",
