@@ -68,11 +68,14 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
   const results: ResultRow[] = [];
   const found = firstMatchingMapping(bundle.mappings, target, context);
   const policyActions: Action[] = [];
+  // The mapping's allowlists, then those from ignore files: hits and --fail-on look in both
+  const bundleLists = found
+    ? found.mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? [])
+    : [];
+  const lists = [...bundleLists, ...(options.extraAllowlists ?? [])];
 
   if (found) {
     const { mapping } = found;
-    const bundleLists = mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? []);
-    const lists = [...bundleLists, ...(options.extraAllowlists ?? [])];
     const allowlistedGates = new Set(lists.flatMap((l) => [...l.byGate.keys()]));
     const gateData = new Map<GateSpec, { data?: unknown; error?: Error }>();
     const expiredSeen = new Set<string>();
@@ -120,10 +123,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
   const severityFailure =
     options.failOnSeverity !== undefined
       ? severityThreshold(facts, options.failOnSeverity, {
-          lists: [
-            ...(found ? found.mapping.allowlistIds.flatMap((id) => compiled.allowlists.get(id) ?? []) : []),
-            ...(options.extraAllowlists ?? []),
-          ],
+          lists,
           image: options.imageRef,
           ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
           nowMs,
