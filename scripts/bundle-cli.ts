@@ -27,6 +27,8 @@ const built = await build({
   platform: "node",
   target: "node20",
   format: "cjs",
+  // A native addon finds its .node file relative to its own package: it must stay in node_modules
+  external: ["better-sqlite3"],
   // Same folder as the compiled dist/cli/*.js, so paths relative to import.meta.url resolve alike
   define: { "import.meta.url": "__cipoliceModuleUrl" },
   banner: { js: 'const __cipoliceModuleUrl = require("node:url").pathToFileURL(__filename).href;' },

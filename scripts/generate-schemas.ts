@@ -12,6 +12,7 @@ import { factsDocumentSchema } from "../src/ingest/facts-document.js";
 import { bundleDocumentSchema } from "../src/policy/bundle-document.js";
 import { GATES, RETIRED_GATES } from "../src/policy/catalog.js";
 import { decisionV1Schema } from "../src/report/decision-schema.js";
+import { serveConfigSchema } from "../src/server/serve-config.js";
 
 /** A JSON Schema document, as plain data. */
 export type JsonSchema = { [key: string]: unknown };
@@ -25,12 +26,13 @@ export const REGENERATE = "node --import tsx scripts/generate-schemas.ts";
 // Draft-07: VS Code's JSON service supports it fully and the YAML language server supports nothing newer.
 const TARGET = "draft-07";
 
-/** Every published schema by file name: the policy bundle, the facts document and DecisionV1. */
+/** Every published schema by file name: the policy bundle, the facts document, DecisionV1, the server config. */
 export function generateSchemas(): Record<string, JsonSchema> {
   return {
     "policy-bundle.schema.json": policyBundleSchema(),
     "facts.schema.json": factsSchema(),
     "decision-v1.schema.json": decisionSchema(),
+    "serve-config.schema.json": serveConfigJsonSchema(),
   };
 }
 
@@ -126,6 +128,14 @@ export function decisionSchema(): JsonSchema {
   return fromZod(decisionV1Schema, {
     id: "urn:cipolice:schema:decision-v1",
     title: "CIPolicE decision (v1)",
+  });
+}
+
+/** The `cipolice serve` configuration file (YAML or JSON). */
+export function serveConfigJsonSchema(): JsonSchema {
+  return fromZod(serveConfigSchema, {
+    id: "urn:cipolice:schema:serve-config",
+    title: "CIPolicE server configuration",
   });
 }
 

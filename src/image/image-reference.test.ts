@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { CipError, type ImageRef } from "../model/index.js";
-import { familiarName, formatImageReference, parseImageReference } from "./image-reference.js";
+import { CipError, digestOnlyRef, type ImageRef, isDigestOnly } from "../model/index.js";
+import { familiarName, formatImageReference, isImageDigest, parseImageReference } from "./image-reference.js";
 
 interface Cases {
   valid: { input: string; note?: string; expected: ImageRef; canonical: string; familiar: string }[];
@@ -66,5 +66,25 @@ describe("formatImageReference and familiarName", () => {
   test("print a reference with neither tag nor digest as the bare name", () => {
     assert.equal(formatImageReference({ registry: "ghcr.io", repository: "owner/app" }), "ghcr.io/owner/app");
     assert.equal(familiarName({ registry: "docker.io", repository: "library/redis" }), "redis");
+  });
+
+  test("print an image known only by its digest as @digest, never as a bare / or Docker Hub", () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    const ref = digestOnlyRef(digest);
+    assert.equal(isDigestOnly(ref), true);
+    assert.equal(formatImageReference(ref), `@${digest}`);
+    assert.equal(familiarName(ref), `@${digest}`);
+    // The printed form is not a reference the Docker CLI reads: parsing it says why.
+    assert.throws(() => parseImageReference(`@${digest}`), { code: "CIP_IMAGE_REF_INVALID" });
+  });
+});
+
+describe("isImageDigest", () => {
+  test("accepts the digests a reference may pin, refuses others", () => {
+    assert.equal(isImageDigest(`sha256:${"0".repeat(64)}`), true);
+    assert.equal(isImageDigest(`sha512:${"0".repeat(128)}`), true);
+    for (const bad of ["", "sha256:1", `sha256:${"A".repeat(64)}`, `md5:${"0".repeat(32)}`, "0".repeat(64)]) {
+      assert.equal(isImageDigest(bad), false, bad);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { CipError, type ImageRef } from "../model/index.js";
+import { CipError, type ImageRef, isDigestOnly } from "../model/index.js";
 
 /** Docker Hub as the Docker CLI names it in canonical references. */
 export const DOCKER_HUB = "docker.io";
@@ -175,6 +175,11 @@ function checkTag(tag: string): Invalid | undefined {
   return undefined;
 }
 
+/** True when `text` is a manifest digest the Docker CLI accepts (`sha256:` and 64 lower-case hex digits, …). */
+export function isImageDigest(text: string): boolean {
+  return checkDigest(text) === undefined;
+}
+
 function checkDigest(digest: string): Invalid | undefined {
   const hint = "A digest reads <algorithm>:<hex>, such as sha256:<64 lower-case hex digits>.";
   if (digest === "") return new Invalid('the digest after "@" is empty', hint);
@@ -221,9 +226,11 @@ function suffix(ref: ImageRef): string {
 
 /**
  * The canonical reference: `docker.io/library/nginx:latest`, `registry:5000/app@sha256:…`, or
- * `registry/app:tag@sha256:…` when both are known. Docker Hub names get their `library/` prefix.
+ * `registry/app:tag@sha256:…` when both are known. Docker Hub names get their `library/` prefix. An image
+ * known only by its digest prints as `@sha256:…` (not a reference parseImageReference reads back).
  */
 export function formatImageReference(ref: ImageRef): string {
+  if (isDigestOnly(ref)) return suffix(ref);
   if (isDockerHub(ref.registry)) {
     const repository = ref.repository.includes("/") ? ref.repository : OFFICIAL_PREFIX + ref.repository;
     return `${DOCKER_HUB}/${repository}${suffix(ref)}`;
@@ -231,7 +238,11 @@ export function formatImageReference(ref: ImageRef): string {
   return `${ref.registry}/${ref.repository}${suffix(ref)}`;
 }
 
-/** The short form the Docker CLI shows: `nginx:latest`, `user/app:1`, `localhost:5000/app@sha256:…`. */
+/**
+ * The short form the Docker CLI shows: `nginx:latest`, `user/app:1`, `localhost:5000/app@sha256:…`; an
+ * image known only by its digest is `@sha256:…`.
+ */
 export function familiarName(ref: ImageRef): string {
+  if (isDigestOnly(ref)) return suffix(ref);
   return `${familiarRepository(ref)}${suffix(ref)}`;
 }

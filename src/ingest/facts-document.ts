@@ -17,12 +17,51 @@ const time = z
 
 const imageRef = z
   .strictObject({
-    registry: str.min(1).describe("Registry host (`docker.io`, `ghcr.io`)."),
-    repository: str.min(1).describe("Repository path (`library/nginx`)."),
+    registry: str.describe(
+      "Registry host (`docker.io`, `ghcr.io`); empty, with `repository`, for an image known only by its digest.",
+    ),
+    repository: str.describe(
+      "Repository path (`library/nginx`); empty, with `registry`, for an image known only by its digest.",
+    ),
     tag: str.optional(),
-    digest: str.optional().describe("Manifest digest (`sha256:…`)."),
+    digest: str
+      .optional()
+      .describe("Manifest digest (`sha256:…`); required when registry and repository are empty."),
   })
-  .describe("The image reference, in parts.");
+  .superRefine((ref, ctx) => {
+    // Empty names are how an image known only by its digest (a Clair v4 report) is written: both or neither.
+    const digestOnly = ref.registry === "" && ref.repository === "";
+    if (digestOnly) {
+      if (!ref.digest) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["digest"],
+          message: "required when registry and repository are empty (an image known only by its digest)",
+        });
+      }
+      if (ref.tag !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tag"],
+          message: "an image known only by its digest has no tag: give its registry and repository too",
+        });
+      }
+      return;
+    }
+    for (const key of ["registry", "repository"] as const) {
+      if (ref[key] === "") {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message:
+            "must not be empty when the other name part is given (leave both empty only for an image known only by its digest)",
+        });
+      }
+    }
+  })
+  .describe(
+    "The image reference, in parts; registry and repository both empty for an image known only by its digest.",
+  );
 
 const packageRef = z.strictObject({
   name: str,

@@ -74,7 +74,10 @@ export interface DecisionV1 {
   schemaVersion: "1";
   decisionId: string;
   image: {
-    /** Canonical reference (`docker.io/library/nginx:latest`). */
+    /**
+     * Canonical reference (`docker.io/library/nginx:latest`). For an image known only by its digest, `ref` is
+     * `@sha256:…` and `registry` and `repository` are empty.
+     */
     ref: string;
     registry: string;
     repository: string;

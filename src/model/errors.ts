@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   CIP_OUTPUT_WRITE: "An output could not be written",
   CIP_OUTPUT_CONFLICT: "Two outputs go to one path, or an output path is one of the inputs",
   CIP_REGISTRY: "A container registry could not be reached or refused a request",
+  CIP_STORE: "The report and decision store could not be reached or refused a request",
+  CIP_CONFIG_INVALID: "A server configuration file does not validate",
+  CIP_REQUEST_INVALID: "An HTTP request body is not valid for its endpoint",
+  CIP_UNAUTHORIZED: "A request carries no valid bearer token",
+  CIP_DEADLINE: "A request or evaluation did not finish before its deadline",
   CIP_INTERNAL: "An unexpected internal error",
 } as const;
 

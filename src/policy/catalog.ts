@@ -1,4 +1,4 @@
-import type { GateSpec, TriggerSpec } from "./gate-types.js";
+import type { DataNeeds, GateSpec, TriggerSpec } from "./gate-types.js";
 import { alwaysGate } from "./gates/always.js";
 import { distroGate } from "./gates/distro.js";
 import { dockerfileGate } from "./gates/dockerfile.js";
@@ -17,6 +17,7 @@ import { rubyGemsGate } from "./gates/ruby-gems.js";
 import { secretScansGate } from "./gates/secret-scans.js";
 import { tagDriftGate } from "./gates/tag-drift.js";
 import { vulnerabilitiesGate } from "./gates/vulnerabilities.js";
+import type { TriggerParams } from "./trigger-params.js";
 
 /** Every gate CIPolicE evaluates, in the order `cipolice policy gates` lists them. Explicit: no registration by import. */
 export const GATES: readonly GateSpec[] = [
@@ -69,4 +70,14 @@ export function findGate(name: string): GateSpec | undefined {
 export function findTrigger(gate: GateSpec, name: string): TriggerSpec | undefined {
   const lower = name.toLowerCase();
   return gate.triggers.find((t) => t.name === lower);
+}
+
+/**
+ * The data a rule of this gate and trigger reads with these (compiled) parameters: the trigger's own
+ * declaration when it has one (fixed, or decided by the parameters), else its gate's.
+ */
+export function triggerNeeds(gate: GateSpec, trigger: TriggerSpec, params: TriggerParams): DataNeeds {
+  const own = trigger.needs;
+  if (own === undefined) return gate.needs;
+  return typeof own === "function" ? own(params) : own;
 }

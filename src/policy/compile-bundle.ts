@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import type { Action, Bundle, ImageRule, Policy, PolicyRule, Problem } from "../model/index.js";
 import { type CompiledAllowlist, compileAllowlist } from "./allowlist.js";
 import { bundleDocumentSchema } from "./bundle-document.js";
-import { findGate, findTrigger, GATES, RETIRED_GATES } from "./catalog.js";
+import { findGate, findTrigger, GATES, RETIRED_GATES, triggerNeeds } from "./catalog.js";
 import { compileTrigger } from "./compile-trigger.js";
-import type { GateSpec, TriggerEvaluator, TriggerSpec } from "./gate-types.js";
+import type { DataNeed, DataNeeds, GateSpec, TriggerEvaluator, TriggerSpec } from "./gate-types.js";
 import { describe, normalizeBundle } from "./normalize-bundle.js";
 import { PythonRegexError, regexProblem } from "./python-regex.js";
 import { compileWildcard } from "./wildcard.js";
@@ -18,6 +18,8 @@ export interface CompiledRule {
   trigger: TriggerSpec;
   action: Action;
   evaluator: TriggerEvaluator;
+  /** The data the rule reads with its parameters (see DataNeed). */
+  needs: DataNeeds;
 }
 
 /** A rule naming a retired anchore gate, kept (outside strict mode) only to be reported at evaluation. */
@@ -31,6 +33,8 @@ export interface CompiledPolicy {
   policy: Policy;
   gateGroups: { gate: GateSpec; rules: CompiledRule[] }[];
   retired: RetiredRule[];
+  /** The data its rules read, together (retired rules are not evaluated, so read nothing). */
+  needs: ReadonlySet<DataNeed>;
 }
 
 /** A bundle compiled once, to evaluate many images. */
@@ -40,6 +44,11 @@ export interface CompiledBundle {
   digest: string;
   policies: Map<string, CompiledPolicy>;
   allowlists: Map<string, CompiledAllowlist>;
+  /**
+   * The data the policies of each mapping read, by the mapping's index in `bundle.mappings`: computed once
+   * here so that admission can tell per request, cheaply, which lookups an image needs (see dataNeeds).
+   */
+  mappingNeeds: readonly ReadonlySet<DataNeed>[];
   /** Warnings found while compiling (retired gates outside strict mode, unknown allowlist gates). */
   warnings: Problem[];
 }
@@ -158,12 +167,18 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
   const warnings = problems.filter((p) => p.level !== "error");
   if (errors.length > 0) return { problems };
   const digest = `sha256:${createHash("sha256").update(JSON.stringify(bundle)).digest("hex")}`;
-  return { compiled: { bundle, digest, policies, allowlists, warnings }, problems };
+  const mappingNeeds = bundle.mappings.map((mapping) => {
+    const needs = new Set<DataNeed>();
+    for (const id of mapping.policyIds) for (const need of policies.get(id)?.needs ?? []) needs.add(need);
+    return needs;
+  });
+  return { compiled: { bundle, digest, policies, allowlists, mappingNeeds, warnings }, problems };
 }
 
 function compilePolicy(policy: Policy, path: string, strict: boolean, problems: Problem[]): CompiledPolicy {
   const groups = new Map<GateSpec, CompiledRule[]>();
   const retired: RetiredRule[] = [];
+  const needs = new Set<DataNeed>();
   policy.rules.forEach((rule, index) => {
     const where = {
       policyId: policy.id,
@@ -244,10 +259,12 @@ function compilePolicy(policy: Policy, path: string, strict: boolean, problems: 
     }
     if (!action) return;
     const list = groups.get(gate) ?? [];
-    list.push({ policy, rule, gate, trigger, action, evaluator: compiled.evaluator });
+    const ruleNeeds = triggerNeeds(gate, trigger, compiled.params);
+    for (const need of ruleNeeds) needs.add(need);
+    list.push({ policy, rule, gate, trigger, action, evaluator: compiled.evaluator, needs: ruleNeeds });
     groups.set(gate, list);
   });
-  return { policy, gateGroups: [...groups].map(([gate, rules]) => ({ gate, rules })), retired };
+  return { policy, gateGroups: [...groups].map(([gate, rules]) => ({ gate, rules })), retired, needs };
 }
 
 /** Parses a rule action case-insensitively (anchore accepts `stop`, `STOP`, `Stop`). */

@@ -60,6 +60,22 @@ export interface TriggerContext<G = unknown> {
   noData(reason: string): void;
 }
 
+/**
+ * A kind of data a rule reads, so that a caller gathers only what the rules it will evaluate need:
+ * - `reference`: the image reference as asked for (registry, repository, tag, and the digest when the
+ *   reference pins one); it is always at hand, no lookup needed.
+ * - `digest`: the manifest digest even when the reference does not pin it (`image.digest` in CEL, digest
+ *   mappings). Free when the reference pins a digest; otherwise it takes a registry read (counted as `config`).
+ * - `config`: what a registry read of the manifest and image config gives: config, Dockerfile rebuilt from the
+ *   history, layers, size, platform, image id.
+ * - `reports`: what scanner reports and layer analyses give: vulnerabilities, packages, distro, SBOM content,
+ *   files, secrets, malware scans, feeds. They are stored by digest, so reading them resolves the digest too.
+ */
+export type DataNeed = "reference" | "digest" | "config" | "reports";
+
+/** The data a gate or trigger reads; empty for one that reads nothing (`always`). */
+export type DataNeeds = readonly DataNeed[];
+
 /** A trigger compiled with its parameters: run it once per image. */
 export type TriggerEvaluator<G = unknown> = (ctx: TriggerContext<G>) => void;
 
@@ -73,6 +89,11 @@ export interface TriggerSpec<G = unknown> {
   /** `eol` triggers are rejected in strict validation and only noted otherwise. */
   lifecycle?: "active" | "deprecated" | "eol";
   /**
+   * What the trigger reads, when it differs from its gate's `needs`: fixed, or decided by the rule's
+   * parameters (a metadata attribute, a CEL expression's variables). Called on parameters that compiled.
+   */
+  needs?: DataNeeds | ((params: TriggerParams) => DataNeeds);
+  /**
    * Checks values beyond their kind (a regex compiles, a CEL expression type-checks) and builds the
    * evaluator. Throw a `ParamValueError` to reject a value; it becomes a validation problem.
    */
@@ -84,6 +105,8 @@ export interface GateSpec<G = unknown> {
   name: string;
   description: string;
   triggers: readonly TriggerSpec<G>[];
+  /** What the gate's triggers read, unless a trigger declares its own `needs`. Every gate declares it. */
+  needs: DataNeeds;
   /** Prepares data shared by the gate's triggers for one image (parsed files, indexes). */
   prepare?(facts: ImageFacts, now: Date): G;
   /** Whether the gate's facts come from a layer analysis (a later stage) rather than config or reports. */

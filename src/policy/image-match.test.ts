@@ -217,3 +217,50 @@ describe("mappingSelects and firstMatchingMapping", () => {
     assert.equal(hits, 20_000 * (10 / 25));
   });
 });
+
+describe("an image known only by its digest (a Clair v4 report's manifest_hash)", () => {
+  const digest = `sha256:${"d".repeat(64)}`;
+  const digestOnly: MatchTarget = { registry: "", repository: "", digest };
+  const rule = (registry: string, repository: string, image: ImageRule["image"]): ImageRule => ({
+    registry,
+    repository,
+    image,
+  });
+
+  test("an all-wildcard mapping selects it, as the default bundle's does", () => {
+    assert.equal(imageRuleMatches(rule("*", "*", { type: "tag", value: "*" }), digestOnly), true);
+    assert.equal(imageRuleMatches(rule("**", "*", { type: "tag", value: "*" }), digestOnly), true);
+  });
+
+  test("a rule naming a registry or a repository does not", () => {
+    assert.equal(imageRuleMatches(rule("docker.io", "*", { type: "tag", value: "*" }), digestOnly), false);
+    assert.equal(imageRuleMatches(rule("*", "library/*", { type: "tag", value: "*" }), digestOnly), false);
+    assert.equal(imageRuleMatches(rule("dockerhub", "*", { type: "tag", value: "*" }), digestOnly), false);
+    // A regexp: pattern that happens to match an empty name must not catch an unnamed image.
+    assert.equal(imageRuleMatches(rule("regexp:(q)?", "*", { type: "tag", value: "*" }), digestOnly), false);
+  });
+
+  test("a specific tag does not select it (it has none); a digest rule picks it out exactly", () => {
+    assert.equal(imageRuleMatches(rule("*", "*", { type: "tag", value: "latest" }), digestOnly), false);
+    assert.equal(imageRuleMatches(rule("*", "*", { type: "digest", value: digest }), digestOnly), true);
+    assert.equal(
+      imageRuleMatches(rule("*", "*", { type: "digest", value: `sha256:${"e".repeat(64)}` }), digestOnly),
+      false,
+    );
+  });
+
+  test("firstMatchingMapping skips a registry-scoped mapping for the catch-all one", () => {
+    const scoped: Mapping = {
+      ...rule("ghcr.io", "*", { type: "tag", value: "*" }),
+      policyIds: ["ghcr"],
+      allowlistIds: [],
+    };
+    const all: Mapping = {
+      ...rule("*", "*", { type: "tag", value: "*" }),
+      policyIds: ["all"],
+      allowlistIds: [],
+    };
+    assert.equal(firstMatchingMapping([scoped, all], digestOnly)?.index, 1);
+    assert.equal(firstMatchingMapping([scoped], digestOnly), undefined);
+  });
+});

@@ -1,12 +1,15 @@
-import type { ImageRule, Mapping } from "../model/bundle.js";
+import { type ImageRule, isDigestOnly, type Mapping } from "../model/index.js";
 import { nameSelectorMatch, wildcardMatch } from "./wildcard.js";
 
 /**
  * The image a mapping or an allowed/denied image rule is matched against: the reference it was asked for by
- * (already parsed: `docker.io`, `library/nginx`, `latest`) plus what is known of the image itself.
+ * (already parsed: `docker.io`, `library/nginx`, `latest`) plus what is known of the image itself. An image
+ * known only by its digest has `registry` and `repository` empty (as ImageRef), no tag and its `digest`.
  */
 export interface MatchTarget {
+  /** Registry host; empty when the image is known only by its digest. */
   registry: string;
+  /** Repository path; empty when the image is known only by its digest. */
   repository: string;
   /** Absent for a digest-pinned reference; matched as anchore's placeholder tag `*`. */
   tag?: string;
@@ -35,8 +38,12 @@ const NO_TAG = "*";
  * tag value); `digest` and `id` rules need exact equality and never match an absent value.
  * Compatibility: a Docker Hub official image (`docker.io/library/nginx`) also matches the repository as
  * anchore users wrote it for `docker.io/nginx` (`nginx`); a rule registry `dockerhub` means `docker.io`.
+ * An image known only by its digest matches only rules whose registry and repository patterns are `*`:
+ * a rule naming a registry or repository (or using `regexp:`) cannot tell whether that digest is there, so
+ * it does not select it; a `digest` rule under `*`/`*` picks it out.
  */
 export function imageRuleMatches(rule: ImageRule, target: MatchTarget): boolean {
+  if (isDigestOnly(target) && !digestOnlyMatches(rule)) return false;
   if (!registryMatches(rule.registry, target.registry)) return false;
   if (!repositoryMatches(rule.repository, target)) return false;
   const { type, value } = rule.image;
@@ -81,6 +88,15 @@ export function firstMatchingMapping<M extends Mapping>(
 // Skipping the regex for `*`, the most common pattern, keeps admission-time matching cheap.
 function patternMatches(pattern: string, text: string): boolean {
   return pattern === "*" || wildcardMatch(pattern, text);
+}
+
+// Only `*` patterns surely match every name; a `regexp:` one may match the empty name by accident (`regexp:(a)?`).
+function digestOnlyMatches(rule: ImageRule): boolean {
+  return isAnyName(rule.registry) && isAnyName(rule.repository);
+}
+
+function isAnyName(pattern: string): boolean {
+  return /^\*+$/.test(pattern);
 }
 
 function registryMatches(pattern: string, registry: string): boolean {

@@ -83,9 +83,13 @@ export const decisionV1Schema = z
     schemaVersion: z.literal("1"),
     decisionId: z.string(),
     image: z.strictObject({
-      ref: z.string().describe("Canonical reference (`docker.io/library/nginx:latest`)."),
-      registry: z.string(),
-      repository: z.string(),
+      ref: z
+        .string()
+        .describe(
+          "Canonical reference (`docker.io/library/nginx:latest`); `@sha256:…` for an image known only by its digest.",
+        ),
+      registry: z.string().describe("Registry host; empty for an image known only by its digest."),
+      repository: z.string().describe("Repository path; empty for an image known only by its digest."),
       tag: z.string().optional(),
       digest: z.string().optional(),
       imageId: z.string().optional(),

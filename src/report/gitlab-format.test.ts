@@ -2,139 +2,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { Ajv } from "ajv";
 import { corpusPath, REPO_ROOT, skipWithoutCorpus } from "../../test/support/corpus.js";
 import { goldenDecisions, matchGolden } from "../../test/support/golden.js";
+import { gitlabValidator } from "../../test/support/report-schemas.js";
 import type { DecisionV1, ImageFacts, ResultRow } from "../model/index.js";
 import { formatGitlab, GITLAB_REPORT_VERSION } from "./gitlab-format.js";
 
 const OPTIONS = { color: false };
 
-/**
- * The facts of GitLab's security report schema 15.x that a container-scanning report must meet, written
- * down from GitLab's "Security scanner integration" documentation and the 15.x schema's common definitions
- * (required fields, patterns, enums, length limits). Not GitLab's schema file itself: that is not vendored here.
- */
-const GITLAB_FACTS = {
-  type: "object",
-  required: ["version", "scan", "vulnerabilities"],
-  properties: {
-    version: { type: "string", pattern: "^[0-9]+\\.[0-9]+\\.[0-9]+$" },
-    schema: { type: "string", pattern: "^https?://.+" },
-    scan: {
-      type: "object",
-      required: ["analyzer", "scanner", "start_time", "end_time", "status", "type"],
-      properties: {
-        analyzer: { $ref: "#/definitions/tool" },
-        scanner: { $ref: "#/definitions/tool" },
-        start_time: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$" },
-        end_time: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$" },
-        status: { enum: ["success", "failure"] },
-        type: { const: "container_scanning" },
-        messages: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["level", "value"],
-            properties: {
-              level: { enum: ["info", "warn", "fatal"] },
-              value: { type: "string", minLength: 1 },
-            },
-          },
-        },
-      },
-    },
-    vulnerabilities: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["id", "identifiers", "location"],
-        properties: {
-          id: { type: "string", minLength: 1 },
-          name: { type: "string", maxLength: 255 },
-          description: { type: "string", maxLength: 1048576 },
-          severity: { enum: ["Info", "Unknown", "Low", "Medium", "High", "Critical"] },
-          solution: { type: "string", maxLength: 7000 },
-          // The first identifier is the primary one; GitLab keeps at most 20.
-          identifiers: {
-            type: "array",
-            minItems: 1,
-            maxItems: 20,
-            items: {
-              type: "object",
-              required: ["type", "name", "value"],
-              properties: {
-                type: { type: "string", minLength: 1 },
-                name: { type: "string", minLength: 1 },
-                value: { type: "string", minLength: 1 },
-                url: { type: "string", pattern: "^(https?|ftp)://.+" },
-              },
-            },
-          },
-          links: {
-            type: "array",
-            items: {
-              type: "object",
-              required: ["url"],
-              properties: {
-                name: { type: "string" },
-                url: { type: "string", pattern: "^(https?|ftp)://.+" },
-              },
-            },
-          },
-          // Container scanning: the location fingerprint is operating system + package name, and the image is required.
-          location: {
-            type: "object",
-            required: ["dependency", "operating_system", "image"],
-            properties: {
-              dependency: {
-                type: "object",
-                required: ["package", "version"],
-                properties: {
-                  package: {
-                    type: "object",
-                    required: ["name"],
-                    properties: { name: { type: "string", minLength: 1 } },
-                  },
-                  version: { type: "string" },
-                },
-              },
-              operating_system: { type: "string", minLength: 1 },
-              image: { type: "string", minLength: 1 },
-            },
-          },
-        },
-      },
-    },
-    remediations: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["fixes", "summary", "diff"],
-        properties: { summary: { type: "string", minLength: 1 }, diff: { type: "string", minLength: 1 } },
-      },
-    },
-  },
-  definitions: {
-    tool: {
-      type: "object",
-      required: ["id", "name", "version", "vendor"],
-      properties: {
-        id: { type: "string", minLength: 1 },
-        name: { type: "string", minLength: 1 },
-        version: { type: "string", minLength: 1 },
-        url: { type: "string", pattern: "^https?://.+" },
-        vendor: {
-          type: "object",
-          required: ["name"],
-          properties: { name: { type: "string", minLength: 1 } },
-        },
-      },
-    },
-  },
-};
-
-const validate = new Ajv({ strict: false, allErrors: true }).compile(GITLAB_FACTS);
+const validate = gitlabValidator();
 
 interface Report {
   version: string;

@@ -1,4 +1,5 @@
 import type { Bundle, DecisionV1, PolicyRule, ResultRow } from "../model/index.js";
+import { imageRepositoryName } from "./image-name.js";
 import type { ReportOptions } from "./report-options.js";
 import { vexSuppressed } from "./vex-suppressed.js";
 
@@ -96,7 +97,7 @@ function verdictSuite(d: DecisionV1): Suite {
     // The name leaves out tag and digest so GitLab can compare the same test across pipelines.
     cases: [
       {
-        name: `final action for ${d.image.registry}/${d.image.repository}`,
+        name: `final action for ${imageRepositoryName(d.image)}`,
         classname: "cipolice.verdict",
         outcome,
       },

@@ -2,35 +2,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { Ajv, type ValidateFunction } from "ajv";
 import { REPO_ROOT } from "../../test/support/corpus.js";
 import { goldenDecisions, matchGolden } from "../../test/support/golden.js";
+import { hasRawControl, sarifValidator } from "../../test/support/report-schemas.js";
 import type { DecisionV1, ImageFacts, ResultRow } from "../model/index.js";
 import { formatSarif } from "./sarif-format.js";
 
 const OPTIONS = { color: false };
-
-/** The SARIF 2.1.0 schema shipped with @microsoft/jest-sarif, compiled with ajv (draft-04 schema, draft-07 validator). */
-function sarifValidator(): ValidateFunction {
-  const path = join(REPO_ROOT, "node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
-  const schema = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  // The file is draft-04: ajv 8 knows neither its meta-schema nor its `id` keyword, the rest is compatible.
-  delete schema.$schema;
-  schema.$id = schema.id;
-  delete schema.id;
-  // One of its patterns (language tags) is not valid with the u flag.
-  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
-  // ajv-formats is not installed: simple checks for the three formats the schema uses.
-  ajv.addFormat("uri", (s: string) => /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/.test(s));
-  ajv.addFormat("uri-reference", (s: string) => !/\s/.test(s) && !hasRawControl(s));
-  ajv.addFormat(
-    "date-time",
-    (s: string) =>
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(s) &&
-      !Number.isNaN(Date.parse(s)),
-  );
-  return ajv.compile(schema);
-}
 
 const validate = sarifValidator();
 
@@ -488,10 +466,3 @@ test("hostile text stays data: valid JSON, exact round trip, escaped Markdown, c
 });
 
 /** True when text holds a raw control character other than the pretty-printer's line feeds. */
-function hasRawControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x0a) || c === 0x7f) return true;
-  }
-  return false;
-}

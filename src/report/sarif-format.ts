@@ -12,6 +12,7 @@ import {
   type VulnerabilityHit,
   vulnerabilityHit,
 } from "./finding-parts.js";
+import { imageRepositoryName } from "./image-name.js";
 import type { ReportOptions } from "./report-options.js";
 
 /** The schema URI GitHub's SARIF documentation gives for 2.1.0. */
@@ -88,7 +89,7 @@ export function formatSarif(decision: DecisionV1, options: ReportOptions): strin
     results.push(deniedResult(decision, rules.length));
     rules.push(deniedRule());
   }
-  const repository = `${decision.image.registry}/${decision.image.repository}`;
+  const repository = imageRepositoryName(decision.image);
   const log = {
     $schema: SARIF_SCHEMA_URI,
     version: "2.1.0",
@@ -270,7 +271,7 @@ function resultOf(decision: DecisionV1, r: ResultRow, ruleIndex: number, ruleId:
   const suppressions = suppressionsOf(decision, r);
   // A suppressed hit keeps the level its rule asked for; the suppression says why it does not count.
   const level = LEVEL[suppressions.length > 0 ? r.action : r.effectiveAction];
-  const repository = `${decision.image.registry}/${decision.image.repository}`;
+  const repository = imageRepositoryName(decision.image);
   const fingerprint = stableHash(repository, r.gate, r.trigger, r.triggerId, r.policyId, r.ruleId ?? "");
   return {
     ruleId,
@@ -321,12 +322,12 @@ function imageLocation(decision: DecisionV1, hit?: VulnerabilityHit): unknown {
   };
 }
 
-/** `registry/repository` as a relative URI reference: GitHub rejects absolute URIs whose scheme differs from the checkout's. */
+/**
+ * `registry/repository` (`@sha256:…` for an image known only by its digest) as a relative URI reference:
+ * GitHub rejects absolute URIs whose scheme differs from the checkout's.
+ */
 function imageUri(decision: DecisionV1): string {
-  return `${decision.image.registry}/${decision.image.repository}`
-    .split("/")
-    .map(encodeURIComponent)
-    .join("/");
+  return imageRepositoryName(decision.image).split("/").map(encodeURIComponent).join("/");
 }
 
 function suppressionsOf(decision: DecisionV1, r: ResultRow): unknown[] {
@@ -353,7 +354,7 @@ function deniedRule(): unknown {
 function deniedResult(decision: DecisionV1, ruleIndex: number): unknown {
   const rule = decision.deniedImage;
   const name = rule?.name ?? rule?.id ?? `${rule?.registry}/${rule?.repository}`;
-  const repository = `${decision.image.registry}/${decision.image.repository}`;
+  const repository = imageRepositoryName(decision.image);
   return {
     ruleId: DENIED_RULE,
     ruleIndex,

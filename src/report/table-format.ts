@@ -1,6 +1,14 @@
 import Table from "cli-table3";
 import pc from "picocolors";
-import type { Action, DecisionV1, FixState, ImageFacts, ResultRow, Severity } from "../model/index.js";
+import {
+  type Action,
+  type DecisionV1,
+  type FixState,
+  type ImageFacts,
+  isDigestOnly,
+  type ResultRow,
+  type Severity,
+} from "../model/index.js";
 import { terminalLine as safe } from "../model/terminal-safe.js";
 import { findingDetail, vulnerabilityHit } from "./finding-parts.js";
 import type { ReportOptions } from "./report-options.js";
@@ -34,7 +42,9 @@ export function formatTable(decision: DecisionV1, options: ReportOptions): strin
   const width = Math.max(MIN_WIDTH, options.width ?? DEFAULT_TABLE_WIDTH);
   const lines: string[] = [];
   const ref = decision.image.ref;
-  lines.push(...labelled(c, "Image:", safe(ref), width));
+  // `@sha256:…` alone could read as a cut-off name: say that no input named the image's repository.
+  const digestOnly = isDigestOnly(decision.image) ? " (digest only: no input names its repository)" : "";
+  lines.push(...labelled(c, "Image:", `${safe(ref)}${digestOnly}`, width));
   // The canonical reference often carries the digest already: printed once.
   if (decision.image.digest && !ref.endsWith(`@${decision.image.digest}`)) {
     lines.push(...labelled(c, "Digest:", safe(decision.image.digest), width));

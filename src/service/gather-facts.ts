@@ -1,11 +1,18 @@
-import { formatImageReference, parseImageReference } from "../image/image-reference.js";
+import { formatImageReference, isImageDigest, parseImageReference } from "../image/image-reference.js";
 import { applyVex } from "../ingest/apply-vex.js";
 import { factsFromDocument } from "../ingest/facts-document.js";
 import { mergeReports } from "../ingest/merge-reports.js";
 import { parseDocumentText } from "../ingest/parse-document.js";
 import type { ParsedReport, VexDocument } from "../ingest/parsed-report.js";
 import { readReport, readVex } from "../ingest/read-report.js";
-import { CipError, type ImageFacts, type ImageRef, type Problem } from "../model/index.js";
+import {
+  CipError,
+  digestOnlyRef,
+  type ImageFacts,
+  type ImageRef,
+  isDigestOnly,
+  type Problem,
+} from "../model/index.js";
 
 /** One input document: its text and where it came from (for messages). */
 export interface InputText {
@@ -116,6 +123,11 @@ function loadFactsDocument(input: InputText): ImageFacts {
   return factsFromDocument(document, input.source);
 }
 
+/**
+ * The image checked: the IMAGE argument, else the facts document's, else the first report naming one (by
+ * reference, then by repo digest), else the first valid digest a report gives (Clair v4's `manifest_hash`):
+ * that image is then known by its digest only. Refuses when not even a digest is known.
+ */
 function chooseRef(
   image: string | undefined,
   base: ImageFacts | undefined,
@@ -124,22 +136,18 @@ function chooseRef(
   if (image !== undefined) return parseImageReference(image);
   if (base) return base.ref;
   for (const { report } of reports) {
-    const named = report.image?.ref;
-    if (named) {
-      try {
-        const ref = parseImageReference(named);
-        const digest = report.image?.digest ?? report.image?.repoDigests?.[0]?.split("@")[1];
-        return digest && !ref.digest ? { ...ref, digest } : ref;
-      } catch {
-        // A report may name its target in a way that is not an image reference (a path): try the next.
-      }
-    }
+    const named = namedRef(report);
+    if (named) return named;
+  }
+  for (const { report } of reports) {
+    const digest = report.image?.digest;
+    if (digest !== undefined && isImageDigest(digest)) return digestOnlyRef(digest);
   }
   const looked = reports.map(({ source, report }) =>
     report.image?.ref
       ? `${source} (names ${JSON.stringify(report.image.ref)}, not an image reference)`
       : report.image?.digest
-        ? `${source} (gives only the digest ${report.image.digest})`
+        ? `${source} (gives only the digest ${JSON.stringify(report.image.digest)}, which is not a valid image digest)`
         : `${source} (names no image)`,
   );
   throw new CipError(
@@ -147,6 +155,21 @@ function chooseRef(
     `Cannot tell which image is being checked: no input names one${looked.length > 0 ? `; looked at ${looked.join(", ")}` : " (no IMAGE, --facts or --report was given)"}`,
     { hint: "Name the image: `cipolice check IMAGE --report FILE`." },
   );
+}
+
+/** The image a report names by reference or by repo digest (`name@sha256:…`), with its digest when given. */
+function namedRef(report: ParsedReport): ImageRef | undefined {
+  const digest = report.image?.digest ?? report.image?.repoDigests?.[0]?.split("@")[1];
+  for (const named of [report.image?.ref, ...(report.image?.repoDigests ?? [])]) {
+    if (!named) continue;
+    try {
+      const ref = parseImageReference(named);
+      return digest && !ref.digest ? { ...ref, digest } : ref;
+    } catch {
+      // A report may name its target in a way that is not an image reference (a path): try the next.
+    }
+  }
+  return undefined;
 }
 
 /** How a report's image differs from the checked one, or undefined when they agree or it cannot tell. */
@@ -163,7 +186,8 @@ function describeMismatch(
   if (digest && reportDigests.length > 0) {
     return reportDigests.includes(digest) ? undefined : `image digest ${reportDigests[0]}`;
   }
-  if (!image.ref) return undefined;
+  // Names alone cannot tell whether an image known only by its digest is the one a report names.
+  if (!image.ref || isDigestOnly(ref)) return undefined;
   try {
     const other = parseImageReference(image.ref);
     const same =

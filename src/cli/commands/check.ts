@@ -97,12 +97,22 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       "accept bundles that use gates anchore-engine retired (they are reported, not evaluated)",
     )
     .option(
+      "--push <url>",
+      "after checking, store the reports, VEX and facts read in a `cipolice serve` at this URL, under the image's digest",
+    )
+    .option("--push-token-file <file>", "the push token for --push (or CIPOLICE_PUSH_TOKEN)")
+    .option(
       "--max-input-size <bytes>",
       "refuse input files larger than this",
       String(DEFAULT_MAX_INPUT_BYTES),
     )
     .action(async (image, opts, command) => {
       if (explainOnly) refuseExitOptions(command);
+      if (explainOnly && opts.push !== undefined) {
+        throw new CipError("CIP_USAGE", "Cannot use --push with explain: explain only prints", {
+          hint: "Use `cipolice check --explain --push URL …` to explain and push in one run.",
+        });
+      }
       const maxBytes = parseByteSize(opts.maxInputSize, "--max-input-size");
       const now = parseNow(opts.now);
       const targets = reportTargets(
@@ -141,9 +151,8 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
                 strict: opts.strict,
               },
             );
-      const { facts, notes } = await gatherWithProgress(
-        gatherInput(image, opts, maxBytes, await imageFactsFor(image, opts, maxBytes)),
-      );
+      const input = gatherInput(image, opts, maxBytes, await imageFactsFor(image, opts, maxBytes));
+      const { facts, notes } = await gatherWithProgress(input);
       const ignoreFiles = readIgnoreFiles(opts.ignoreFile, maxBytes, notes);
       const failOnSeverity = FAIL_ON_SEVERITIES.find((s) => s === opts.failOn);
       const decision = checkImage(bundle, facts, {
@@ -168,6 +177,17 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
             facts,
             ...(opts.quiet ? { summaryOnly: true } : {}),
           }),
+        );
+      }
+      if (opts.push !== undefined) {
+        const { pushCheckInputs } = await import("../push-reports-client.js");
+        const token =
+          opts.pushTokenFile !== undefined
+            ? readInputFile(opts.pushTokenFile, "push token", 64 * 1024).trim()
+            : process.env.CIPOLICE_PUSH_TOKEN;
+        const pushed = await pushCheckInputs(opts.push, token, facts.digest ?? facts.ref.digest, input);
+        process.stderr.write(
+          `pushed ${pushed.length} document${pushed.length === 1 ? "" : "s"} to ${opts.push}\n`,
         );
       }
       const failed =

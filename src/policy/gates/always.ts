@@ -3,6 +3,8 @@ import type { GateSpec } from "../gate-types.js";
 /** `always/always`: fires on every image; used to block everything a mapping selects. */
 export const alwaysGate: GateSpec = {
   name: "always",
+  // Reads nothing: it fires on every image.
+  needs: [],
   description: "Triggers that fire unconditionally, to block or warn on every image a mapping selects.",
   triggers: [
     {

@@ -44,6 +44,8 @@ function holds(check: string, cmp: number): boolean {
  */
 export const distroGate: GateSpec = {
   name: "distro",
+  // The distro is found by a scanner or a layer analysis, not in the image config.
+  needs: ["reports"],
   description: "Blocks images by Linux distribution and distribution version.",
   triggers: [
     {

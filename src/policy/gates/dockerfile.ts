@@ -105,6 +105,8 @@ const USER_LINE = /\s*USER\s+\[?([^\]]+)\]?\s*/;
  */
 export const dockerfileGate: GateSpec<PreparedDockerfile> = {
   name: "dockerfile",
+  // The Dockerfile is rebuilt from the image history in the config (or given by the user).
+  needs: ["config"],
   description:
     "Inspects the instructions of the Dockerfile given with the image or, failing that, of one reconstructed from its layer history.",
   prepare: (facts) => prepareDockerfile(facts),

@@ -1,6 +1,7 @@
 import type { ParseResult } from "@marcbachmann/cel-js";
 import { CipError } from "../../model/index.js";
 import { CelLimitError, type CelMeter, checkCelLimits, createCelMeter, meterCel } from "../cel-limits.js";
+import { celRuleNeeds } from "../cel-needs.js";
 import { celRegexProblem, linearCelMatches } from "../cel-regex.js";
 import { type CelTemplate, celErrorSummary, compileCelTemplate, formatCelValue } from "../cel-template.js";
 import {
@@ -18,6 +19,8 @@ const FOR_EACH: readonly CelItemKind[] = ["none", "vulnerabilities", "packages"]
 /** `expression/condition`: fires when a CEL expression over the image facts is true (CIPolicE extension). */
 export const expressionGate: GateSpec<CelVariables> = {
   name: "expression",
+  // Any variable may be read; `condition` narrows this to the expression's own variables.
+  needs: ["reference", "digest", "config", "reports"],
   description:
     "CEL expressions over the image facts (image, config, vulnerabilities, packages, distro, platform, size, layerCount, context, now).",
   prepare: (facts, now) => celVariables(facts, now),
@@ -51,6 +54,13 @@ export const expressionGate: GateSpec<CelVariables> = {
           default: "none",
         },
       ],
+      // The variables the condition and the message read decide it: `image.tag` alone needs no lookup.
+      needs: (params) =>
+        celRuleNeeds({
+          expression: params.string("expression") ?? "",
+          message: params.string("message"),
+          forEach: params.string("for_each") as CelItemKind | undefined,
+        }),
       compile(params) {
         const source = params.string("expression") ?? "";
         const forEach = (params.string("for_each") ?? "none") as CelItemKind;

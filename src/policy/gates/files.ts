@@ -34,6 +34,8 @@ function contentMatchesByFile(matches: Record<string, string[]>): [string, strin
  */
 export const filesGate: GateSpec<FilesData> = {
   name: "files",
+  // File lists and content matches come from a layer analysis.
+  needs: ["reports"],
   description:
     "Inspects the files listed by layer analysis: their paths, permission bits, checksums, and content matched by the analyzer's content expressions.",
   needsLayerAnalysis: true,

@@ -22,6 +22,8 @@ function lastDockerfileUser(facts: ImageFacts): string | undefined {
  */
 export const imageConfigGate: GateSpec = {
   name: "image_config",
+  // Reads the image config, or the Dockerfile rebuilt from its history.
+  needs: ["config"],
   description:
     "Checks the image's runtime configuration (CIPolicE extension): the user it runs as, from its config when known, else from its Dockerfile.",
   triggers: [

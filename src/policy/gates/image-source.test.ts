@@ -224,3 +224,28 @@ describe("image_source/repository_name", () => {
     );
   });
 });
+
+describe("image_source on an image known only by its digest", () => {
+  const digestOnly = { registry: "", repository: "", digest: DIGEST };
+
+  test("registry_not_allowed fires, saying no registry is named, instead of printing a blank one", () => {
+    assert.deepEqual(run("registry_not_allowed", { registries: "ghcr.io" }, digestOnly), [
+      `Image @${DIGEST} names no registry (only its digest is known), so it is not in the allowed registries: ghcr.io`,
+    ]);
+  });
+
+  test("repository_name fires for no_match and stays silent for match", () => {
+    assert.deepEqual(run("repository_name", { pattern: "team/.+" }, digestOnly), [
+      `Image @${DIGEST} names no repository (only its digest is known), so it cannot match the pattern team/.+`,
+    ]);
+    assert.deepEqual(run("repository_name", { pattern: ".*", check: "match" }, digestOnly), []);
+  });
+
+  test("registry_denied fires only for patterns that match any registry; tag_latest does not fire", () => {
+    assert.deepEqual(run("registry_denied", { registries: "docker.io" }, digestOnly), []);
+    assert.deepEqual(run("registry_denied", { registries: "*" }, digestOnly), [
+      `Image @${DIGEST} names no registry (only its digest is known), and the denied registries * match any registry`,
+    ]);
+    assert.deepEqual(run("tag_latest", {}, digestOnly), []);
+  });
+});

@@ -1,4 +1,4 @@
-import type { ImageFacts, ImageRef } from "../../model/index.js";
+import { type ImageFacts, type ImageRef, isDigestOnly } from "../../model/index.js";
 import { compileParamRegex } from "../eval-regex.js";
 import { type GateSpec, ParamValueError } from "../gate-types.js";
 import { PythonRegexError, regexProblem } from "../python-regex.js";
@@ -6,6 +6,7 @@ import { compileWildcard, wildcardMatch } from "../wildcard.js";
 
 /** The reference as written canonically: `registry/repository[:tag][@digest]`. */
 function printRef(ref: ImageRef): string {
+  if (isDigestOnly(ref)) return `@${ref.digest}`;
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
 }
 
@@ -58,6 +59,8 @@ const REGISTRIES_PARAM = {
  */
 export const imageSourceGate: GateSpec = {
   name: "image_source",
+  // Reads only the reference as asked for (a pinned digest included): no lookup.
+  needs: ["reference"],
   description:
     "Checks where an image comes from and how it is referenced: registry, tag, digest, repository name.",
   triggers: [
@@ -69,7 +72,12 @@ export const imageSourceGate: GateSpec = {
         const registries = registryPatterns(params.list("registries") ?? []);
         return (ctx) => {
           const registry = ctx.facts.ref.registry;
-          if (!registries.some((pattern) => registryMatches(pattern, registry))) {
+          if (isDigestOnly(ctx.facts.ref)) {
+            // Only the digest is known: no registry can be shown to be an allowed one
+            ctx.fire({
+              message: `Image ${printRef(ctx.facts.ref)} names no registry (only its digest is known), so it is not in the allowed registries: ${registries.join(", ")}`,
+            });
+          } else if (!registries.some((pattern) => registryMatches(pattern, registry))) {
             ctx.fire({
               message: `Image registry ${registry} is not in the allowed registries: ${registries.join(", ")}`,
             });
@@ -88,7 +96,9 @@ export const imageSourceGate: GateSpec = {
           const matching = registries.filter((pattern) => registryMatches(pattern, registry));
           if (matching.length > 0) {
             ctx.fire({
-              message: `Image registry ${registry} is in the denied registries: ${matching.join(", ")}`,
+              message: isDigestOnly(ctx.facts.ref)
+                ? `Image ${printRef(ctx.facts.ref)} names no registry (only its digest is known), and the denied registries ${matching.join(", ")} match any registry`
+                : `Image registry ${registry} is in the denied registries: ${matching.join(", ")}`,
             });
           }
         };
@@ -153,6 +163,14 @@ export const imageSourceGate: GateSpec = {
         const regex = compileParamRegex("pattern", pattern);
         return (ctx) => {
           const repository = ctx.facts.ref.repository;
+          if (isDigestOnly(ctx.facts.ref)) {
+            if (!fireOnMatch) {
+              ctx.fire({
+                message: `Image ${printRef(ctx.facts.ref)} names no repository (only its digest is known), so it cannot match the pattern ${pattern}`,
+              });
+            }
+            return;
+          }
           const matches = regex.fullMatch(repository);
           if (matches && fireOnMatch) {
             ctx.fire({ message: `Image repository ${repository} matches the pattern ${pattern}` });

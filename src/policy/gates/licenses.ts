@@ -19,6 +19,8 @@ function licensePairs(facts: ImageFacts): LicensePairs {
  */
 export const licensesGate: GateSpec<LicensePairs> = {
   name: "licenses",
+  // Package licenses come from scanner reports or SBOMs.
+  needs: ["reports"],
   description: "Denies packages by the licenses they declare.",
   prepare: licensePairs,
   triggers: [

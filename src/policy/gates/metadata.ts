@@ -8,22 +8,25 @@ type AttributeValue = string | number | undefined;
 interface AttributeSpec {
   /** How the rule's value is read: a byte size, a whole number, or text. */
   valueKind: "bytes" | "integer" | "string";
+  /** Where the value comes from: the registry's manifest and config, or scanner reports. */
+  from: "config" | "reports";
   read(facts: ImageFacts): AttributeValue;
 }
 
 /** Image attributes the `attribute` trigger can check, read from the facts as anchore-engine reads them. */
 const ATTRIBUTES: Record<string, AttributeSpec> = {
-  size: { valueKind: "bytes", read: (f) => f.size },
-  architecture: { valueKind: "string", read: (f) => f.platform?.architecture },
-  os_type: { valueKind: "string", read: (f) => f.platform?.os },
-  distro: { valueKind: "string", read: (f) => f.distro?.name },
-  distro_version: { valueKind: "string", read: (f) => f.distro?.version },
+  size: { valueKind: "bytes", from: "config", read: (f) => f.size },
+  architecture: { valueKind: "string", from: "config", read: (f) => f.platform?.architecture },
+  os_type: { valueKind: "string", from: "config", read: (f) => f.platform?.os },
+  distro: { valueKind: "string", from: "reports", read: (f) => f.distro?.name },
+  distro_version: { valueKind: "string", from: "reports", read: (f) => f.distro?.version },
   // anchore stores os-release ID_LIKE comma-joined, and the distro id itself when there is none.
   like_distro: {
     valueKind: "string",
+    from: "reports",
     read: (f) => (f.distro ? (f.distro.like?.length ? f.distro.like.join(",") : f.distro.name) : undefined),
   },
-  layer_count: { valueKind: "integer", read: (f) => f.layers?.length ?? 0 },
+  layer_count: { valueKind: "integer", from: "config", read: (f) => f.layers?.length ?? 0 },
 };
 
 const CHECKS: readonly string[] = [
@@ -88,6 +91,8 @@ function cannotCompare(attribute: string, check: string, image: AttributeValue):
 /** `metadata` gate, after anchore-engine: compares one image attribute (size, platform, distro, layers) with a value. */
 export const metadataGate: GateSpec = {
   name: "metadata",
+  // Size, platform and layers come with the config, the distro with reports; `attribute` says which.
+  needs: ["config", "reports"],
   description: "Checks image metadata: size, architecture, OS, distribution and its version, layer count.",
   triggers: [
     {
@@ -120,6 +125,11 @@ export const metadataGate: GateSpec = {
           example: "1073741824",
         },
       ],
+      // Only the attribute checked is read: size, platform and layers are in the config, the distro in reports.
+      needs: (params) => {
+        const spec = ATTRIBUTES[params.string("attribute") ?? ""];
+        return spec ? [spec.from] : ["config", "reports"];
+      },
       compile(params) {
         const attribute = params.string("attribute") ?? "";
         const check = params.string("check") ?? "";

@@ -7,6 +7,8 @@ import type { GateSpec } from "../gate-types.js";
  */
 export const npmsGate: GateSpec = {
   name: "npms",
+  // npm packages come from reports, the npm feed with them.
+  needs: ["reports"],
   description: "Compares installed npm packages with the npm data feed, and denies chosen npm packages.",
   triggers: feedTriggers({
     packageType: "npm",

@@ -7,6 +7,8 @@ import { compareVersions, versionFlavorFor } from "../version-compare.js";
  */
 export const packagesGate: GateSpec = {
   name: "packages",
+  // Packages and their verification come from scanner reports or SBOMs.
+  needs: ["reports"],
   description:
     "Requires or denies installed packages by name and version, and reports files that fail package database verification.",
   triggers: [

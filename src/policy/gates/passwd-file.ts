@@ -37,6 +37,8 @@ function denyByField(
  */
 export const passwdFileGate: GateSpec<PasswdEntries> = {
   name: "passwd_file",
+  // /etc/passwd is read by a layer analysis.
+  needs: ["reports"],
   description:
     "Inspects the entries of the image's /etc/passwd: user names, user and group ids, login shells and whole lines.",
   needsLayerAnalysis: true,

@@ -16,6 +16,8 @@ function ruleIdOf(ctx: TriggerContext): string | undefined {
  */
 export const retrievedFilesGate: GateSpec = {
   name: "retrieved_files",
+  // Retrieved files are read by a layer analysis.
+  needs: ["reports"],
   description:
     "Inspects files whose content the layer analysis kept: whether a given file is there, and what it contains.",
   needsLayerAnalysis: true,

@@ -7,6 +7,8 @@ import type { GateSpec } from "../gate-types.js";
  */
 export const rubyGemsGate: GateSpec = {
   name: "ruby_gems",
+  // Gems come from reports, the gem feed with them.
+  needs: ["reports"],
   description: "Compares installed Ruby gems with the gem data feed, and denies chosen gems.",
   triggers: feedTriggers({
     packageType: "gem",

@@ -32,6 +32,8 @@ function regexEntry(regexName: string): { entry: string; name?: string; regex: s
  */
 export const secretScansGate: GateSpec = {
   name: "secret_scans",
+  // Secrets are found by a layer analysis.
+  needs: ["reports"],
   description:
     "Reports secrets, such as keys and credentials, that the analyzer's secret search found in the image's files.",
   needsLayerAnalysis: true,

@@ -86,6 +86,8 @@ function driftTrigger(change: Change, description: string): TriggerSpec<DriftDat
  */
 export const tagDriftGate: GateSpec<DriftData> = {
   name: "tag_drift",
+  // Compares the packages of this image and of the previous one of its tag.
+  needs: ["reports"],
   description:
     "Reports package changes between the image and the one previously pushed under the same tag, a package being identified by type, name and location. Nothing fires when that earlier image is unknown.",
   prepare: prepareDrift,

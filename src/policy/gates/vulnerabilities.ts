@@ -597,6 +597,8 @@ const blacklistTrigger: TriggerSpec = {
  */
 export const vulnerabilitiesGate: GateSpec = {
   name: GATE,
+  // Vulnerabilities, distro and feed age come from scanner reports.
+  needs: ["reports"],
   description:
     "Checks of the vulnerabilities found in the image and of the freshness of the vulnerability data.",
   triggers: [packageTrigger, staleFeedDataTrigger, vulnerabilityDataUnavailableTrigger, blacklistTrigger],

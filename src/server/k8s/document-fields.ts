@@ -1,0 +1,115 @@
+import { CipError } from "../../model/index.js";
+import { truncateText } from "./answer-text.js";
+
+/** A JSON object as parsed: string keys to unknown values. */
+export type JsonObject = Record<string, unknown>;
+
+/** True for a plain JSON object (not null, not an array). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** What a JSON value is, in words for an error message ("an array", "null", "a number"). */
+export function describeJson(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+/**
+ * The CIP_REQUEST_INVALID error of a Kubernetes document: "Cannot read the <document>: <what> (<path>)".
+ * The server answers it with 400, which the API server reports to the user as a webhook failure.
+ */
+export function invalidDocument(document: string, what: string, path: string, hint?: string): CipError {
+  const where = path === "" ? "" : ` (${path})`;
+  return new CipError("CIP_REQUEST_INVALID", `Cannot read the ${document}: ${what}${where}`, {
+    hint: hint ?? `Send a ${document} as the Kubernetes API server does.`,
+  });
+}
+
+/** A value sent by the client, quoted and cut short for an error message (bodies may be megabytes). */
+export function quoteValue(value: string): string {
+  return JSON.stringify(truncateText(value, 80));
+}
+
+/** Joins two parts of a JSON path, either of which may be empty ("" + "request" is "request"). */
+export function childPath(path: string, key: string): string {
+  if (key === "") return path;
+  return path === "" ? key : `${path}.${key}`;
+}
+
+/**
+ * Reads an optional string field: absent and null give undefined; any other non-string is an error naming
+ * the path, because a number where a name belongs means the sender is not what it claims to be.
+ */
+export function optionalString(
+  object: JsonObject,
+  key: string,
+  path: string,
+  document: string,
+): string | undefined {
+  const value = object[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") {
+    throw invalidDocument(document, `expected a string, got ${describeJson(value)}`, childPath(path, key));
+  }
+  return value;
+}
+
+/** Reads a required non-empty string field; missing, empty or non-string values are errors naming the path. */
+export function requiredString(object: JsonObject, key: string, path: string, document: string): string {
+  const value = optionalString(object, key, path, document);
+  if (value === undefined || value === "") {
+    throw invalidDocument(document, value === "" ? "it is empty" : "it is missing", childPath(path, key));
+  }
+  return value;
+}
+
+/** Reads a required object field; anything else is an error naming the path and what was there. */
+export function requiredObject(object: JsonObject, key: string, path: string, document: string): JsonObject {
+  const value = object[key];
+  if (isJsonObject(value)) return value;
+  const what =
+    value === undefined || value === null
+      ? "it is missing"
+      : `expected an object, got ${describeJson(value)}`;
+  throw invalidDocument(document, what, childPath(path, key));
+}
+
+/** Reads an optional list field: absent and null give an empty list; a non-list is an error naming the path. */
+export function optionalList(object: JsonObject, key: string, path: string, document: string): unknown[] {
+  const value = object[key];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw invalidDocument(document, `expected a list, got ${describeJson(value)}`, childPath(path, key));
+  }
+  return value;
+}
+
+/**
+ * Reads an optional map of strings (labels, annotations): absent and null give an empty map; a non-object
+ * or a non-string value is an error naming the exact key.
+ */
+export function optionalStringMap(
+  object: JsonObject,
+  key: string,
+  path: string,
+  document: string,
+): Record<string, string> {
+  const value = object[key];
+  const here = childPath(path, key);
+  if (value === undefined || value === null) return {};
+  if (!isJsonObject(value)) {
+    throw invalidDocument(document, `expected a map of strings, got ${describeJson(value)}`, here);
+  }
+  const entries = Object.entries(value);
+  for (const [name, entry] of entries) {
+    if (typeof entry !== "string") {
+      const at = `${here}[${quoteValue(name)}]`;
+      throw invalidDocument(document, `expected a string, got ${describeJson(entry)}`, at);
+    }
+  }
+  // fromEntries defines own properties, so a "__proto__" key stays a key and never becomes a prototype.
+  return Object.fromEntries(entries) as Record<string, string>;
+}

@@ -1,0 +1,188 @@
+import { type AdmissionResult, admissionPastDeadline, admitImages } from "../../service/admit-images.js";
+import type { ParsedRequest } from "../request.js";
+import type { Routes } from "../router.js";
+import { recordDecision, type ServeContext } from "../serve-context.js";
+import {
+  type AdmissionRequestImages,
+  type AdmissionReviewResponse,
+  admissionResponse,
+  parseAdmissionReview,
+} from "./admission-review.js";
+import { imageReviewResponse, parseImageReview } from "./image-review.js";
+import { ADMISSION_PATH, IMAGE_REVIEW_PATH } from "./paths.js";
+
+// The assessor answers this long before the route's deadline, so its answer (not the fallback) is the usual one
+const ASSESS_MARGIN_MS = 100;
+// Distinct admission answers remembered (a few per image and namespace in use); the oldest go first
+const ANSWER_MEMO_ENTRIES = 1000;
+
+// What the deadline fallback needs from a request whose body was already read
+const pending = new WeakMap<
+  ParsedRequest,
+  { references: string[]; namespace: string; respond: (r: AdmissionResult) => unknown }
+>();
+
+/**
+ * The Kubernetes routes: the validating admission webhook and the ImagePolicyWebhook backend. Neither takes
+ * a bearer token (the API server authenticates the webhook by TLS); both answer within the admission deadline,
+ * with the namespace's fail mode when no decision is ready.
+ */
+export function registerK8sRoutes(context: ServeContext): (routes: Routes) => void {
+  const { deadlineMs } = context.admission;
+  const routeOptions = {
+    auth: false,
+    deadlineMs,
+    bodyLimitBytes: context.limits.admissionBodyBytes,
+  };
+  const answerFor = admissionAnswerMemo(ANSWER_MEMO_ENTRIES);
+  return (routes) => {
+    const admissionPath = ADMISSION_PATH.slice("/k8s".length);
+    const imageReviewPath = IMAGE_REVIEW_PATH.slice("/k8s".length);
+    routes.post(
+      admissionPath,
+      async (req, res) => {
+        const started = Date.now();
+        const review = parseAdmissionReview(await req.json());
+        if (!review.inspected) {
+          req.log.info(
+            { uid: review.uid, kind: review.kind.kind, skipped: review.skipped },
+            "admission request allowed without inspection",
+          );
+          res.json(200, admissionResponse(review, { allowed: true }));
+          return;
+        }
+        const respond = (result: AdmissionResult) => {
+          answerAdmission(context, review, result);
+          return answerFor(review, result);
+        };
+        pending.set(req, { references: review.references, namespace: review.namespace, respond });
+        const result = await admitImages(
+          context.assessor,
+          review.references,
+          { origin: "admission", ...(review.namespace ? { namespace: review.namespace } : {}) },
+          context.admission,
+          started + deadlineMs - ASSESS_MARGIN_MS,
+        );
+        res.json(200, respond(result));
+      },
+      {
+        ...routeOptions,
+        name: "k8s-admission",
+        onDeadline: (req, res) => {
+          const known = pending.get(req);
+          if (!known) return;
+          res.json(
+            200,
+            known.respond(
+              admissionPastDeadline(known.references, known.namespace || undefined, context.admission),
+            ),
+          );
+        },
+      },
+    );
+    routes.post(
+      imageReviewPath,
+      async (req, res) => {
+        const started = Date.now();
+        const review = parseImageReview(await req.json());
+        const respond = (result: AdmissionResult) => {
+          for (const [i, assessment] of result.assessments.entries()) {
+            recordDecision(context, {
+              origin: "imagereview",
+              ...(review.namespace ? { namespace: review.namespace } : {}),
+              allowed: result.verdicts[i]?.allowed ?? false,
+              failMode: result.mode,
+              assessment,
+            });
+          }
+          const { allowed, message, warnings } = result.verdict;
+          // ImageReview has no warnings: an allowed image's warnings go to the audit log instead
+          return imageReviewResponse({
+            allowed,
+            ...(message ? { reason: message } : {}),
+            ...(warnings.length > 0
+              ? { auditAnnotations: { warnings: warnings.join("; ").slice(0, 4096) } }
+              : {}),
+          });
+        };
+        pending.set(req, { references: review.images, namespace: review.namespace, respond });
+        const result = await admitImages(
+          context.assessor,
+          review.images,
+          { origin: "imagereview", ...(review.namespace ? { namespace: review.namespace } : {}) },
+          context.admission,
+          started + deadlineMs - ASSESS_MARGIN_MS,
+        );
+        res.json(200, respond(result));
+      },
+      {
+        ...routeOptions,
+        name: "k8s-imagereview",
+        onDeadline: (req, res) => {
+          const known = pending.get(req);
+          if (!known) return;
+          res.json(
+            200,
+            known.respond(
+              admissionPastDeadline(known.references, known.namespace || undefined, context.admission),
+            ),
+          );
+        },
+      },
+    );
+  };
+}
+
+function answerAdmission(
+  context: ServeContext,
+  review: AdmissionRequestImages,
+  result: AdmissionResult,
+): void {
+  for (const [i, assessment] of result.assessments.entries()) {
+    recordDecision(context, {
+      origin: "admission",
+      requestId: review.uid,
+      ...(review.namespace ? { namespace: review.namespace } : {}),
+      allowed: result.verdicts[i]?.allowed ?? false,
+      failMode: result.mode,
+      assessment,
+    });
+  }
+}
+
+/**
+ * admissionResponse with its answers remembered: a cached decision gives the same verdict on every request,
+ * and cleaning and bounding its text (warnings cut to what the API server passes on) cost more than the rest
+ * of a cached answer. Only the request's uid differs between answers to the same verdict.
+ */
+function admissionAnswerMemo(
+  maxEntries: number,
+): (review: AdmissionRequestImages, result: AdmissionResult) => AdmissionReviewResponse {
+  const answers = new Map<string, Omit<AdmissionReviewResponse["response"], "uid">>();
+  return (review, result) => {
+    const { allowed, message, warnings } = result.verdict;
+    const answer = {
+      allowed,
+      ...(message ? { message } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+    // An empty uid is refused by admissionResponse: let it say so
+    if (review.uid === "") return admissionResponse(review, answer);
+    // Each part with its length, so that no two verdicts share a key whatever their text holds
+    let key = `${review.apiVersion}|${allowed}|${message?.length ?? -1}:${message ?? ""}`;
+    for (const warning of warnings) key += `|${warning.length}:${warning}`;
+    const known = answers.get(key);
+    if (known !== undefined) {
+      return {
+        apiVersion: review.apiVersion,
+        kind: "AdmissionReview",
+        response: { uid: review.uid, ...known },
+      };
+    }
+    const built = admissionResponse(review, answer);
+    const { uid: _uid, ...rest } = built.response;
+    if (answers.size >= maxEntries) answers.delete(answers.keys().next().value as string);
+    answers.set(key, rest);
+    return built;
+  };
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import type { AdmissionSettings } from "../service/admit-images.js";
+import type { Assessment, ImageAssessor } from "../service/assess-image.js";
+import type { Store } from "../service/store-ports.js";
+import type { DecisionLog } from "./decision-log.js";
+import type { ServerLogger } from "./logger.js";
+import type { ServerMetrics } from "./metrics.js";
+import type { PolicyFiles } from "./policy-files.js";
+
+/** What every route group of `cipolice serve` works with: made once at start, shared by all requests. */
+export interface ServeContext {
+  assessor: ImageAssessor;
+  store: Store;
+  policies: PolicyFiles;
+  admission: AdmissionSettings & { deadlineMs: number };
+  limits: { admissionBodyBytes: number; reportBodyBytes: number };
+  decisionLog: DecisionLog | undefined;
+  metrics: ServerMetrics;
+  logger: ServerLogger;
+  now(): Date;
+}
+
+/** What the decision log and store get for one answered image. */
+export interface DecisionEvent {
+  origin: string;
+  /** The request uid (AdmissionReview) or id, when there is one. */
+  requestId?: string;
+  namespace?: string;
+  allowed: boolean;
+  failMode?: string;
+  assessment: Assessment;
+}
+
+/**
+ * Records one image's answer: counted in metrics, written to the decision log, and kept in the store when
+ * it was made now (a cache hit is the same decision again). Never throws and never waits.
+ */
+export function recordDecision(context: ServeContext, event: DecisionEvent): void {
+  const { assessment } = event;
+  context.metrics.decision(event.origin, assessment.outcome);
+  context.metrics.cache(assessment.cache);
+  const decidedAt = context.now().toISOString();
+  const first = assessment.decisions[0];
+  context.decisionLog?.write({
+    time: decidedAt,
+    origin: event.origin,
+    ...(event.requestId ? { requestId: event.requestId } : {}),
+    ...(event.namespace ? { namespace: event.namespace } : {}),
+    image: assessment.image,
+    ...(assessment.digest ? { digest: assessment.digest } : {}),
+    outcome: assessment.outcome,
+    allowed: event.allowed,
+    ...(event.failMode ? { failMode: event.failMode } : {}),
+    ...(assessment.reason ? { reason: assessment.reason } : {}),
+    cache: assessment.cache,
+    decisions: assessment.decisions.map((d) => ({
+      decisionId: d.decisionId,
+      bundle: d.bundle,
+      finalAction: d.finalAction,
+      status: d.status,
+      stops: d.results.filter((r) => r.effectiveAction === "stop").length,
+      warns: d.results.filter((r) => r.effectiveAction === "warn").length,
+    })),
+  });
+  if (assessment.cache !== "miss") return;
+  context.store
+    .recordDecision({
+      decisionId: first?.decisionId ?? `unknown-${randomUUID()}`,
+      image: assessment.image,
+      ...(assessment.digest ? { digest: assessment.digest } : {}),
+      outcome: assessment.outcome,
+      origin: event.origin,
+      ...(event.namespace ? { namespace: event.namespace } : {}),
+      decidedAt,
+      ...(first ? { decision: first } : {}),
+      ...(assessment.reason ? { reason: assessment.reason } : {}),
+    })
+    .catch((error: unknown) => {
+      context.metrics.storeError();
+      context.logger.warn({ err: String(error) }, "cannot record a decision in the store");
+    });
+}

@@ -1,0 +1,138 @@
+import { formatImageReference } from "../image/image-reference.js";
+import { RegistryClient } from "../image/registry/registry-client.js";
+import { ImageAssessor } from "../service/assess-image.js";
+import { readImageFacts } from "../service/read-image.js";
+import type { Store } from "../service/store-ports.js";
+import { openStore } from "../store/open-store.js";
+import { registerApiRoutes } from "./api/api-routes.js";
+import { resolveTokens } from "./auth.js";
+import { createDecisionLog, type DecisionLog } from "./decision-log.js";
+import { createHttpServer } from "./http-server.js";
+import { registerK8sRoutes } from "./k8s/k8s-routes.js";
+import type { ServerLogger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
+import { registerOpsRoutes } from "./ops-routes.js";
+import { PolicyFiles } from "./policy-files.js";
+import { httpServerOptions, registryClientOptions, type ServeConfig } from "./serve-config.js";
+import type { ServeContext } from "./serve-context.js";
+
+/** What `startServer` needs beyond the configuration: the store to open and the policy files. */
+export interface StartOptions {
+  config: ServeConfig;
+  /** `sqlite:PATH` or a PostgreSQL URL. */
+  storeSpec: string;
+  policyPaths: readonly string[];
+  logger: ServerLogger;
+  /** Clock for decisions; default the real one. */
+  now?: () => Date;
+}
+
+/** A running `cipolice serve`. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  context: ServeContext;
+  /** Reloads the bundles and reopens the decision log file (SIGHUP). */
+  reload(): void;
+  /** Graceful stop: in-flight requests finish (up to the configured grace), then the store closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `cipolice serve`: opens the store (applying migrations), loads the bundles, and serves the
+ * Kubernetes, API and operations routes on one HTTP(S) server.
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const tokens = resolveTokens(config.auth.tokens);
+  const store = await openStore(options.storeSpec, {
+    onWarning: (message, error) =>
+      logger.warn({ err: error === undefined ? undefined : String(error) }, message),
+  });
+  let decisionLog: DecisionLog | undefined;
+  try {
+    const registry = registryClientOptions(config);
+    const client = new RegistryClient(registry);
+    let assessor: ImageAssessor | undefined;
+    const policies = new PolicyFiles(options.policyPaths, (bundles) => assessor?.setBundles(bundles), logger);
+    assessor = new ImageAssessor(
+      policies.state.current,
+      {
+        store,
+        resolveDigest: (ref) => client.headDigest(ref),
+        readImageFacts: (ref) =>
+          readImageFacts({ kind: "registry", reference: formatImageReference(ref) }, { registry }),
+        now,
+      },
+      {
+        decisionTtlMs: config.cache.ttlSeconds * 1000,
+        unknownTtlMs: config.cache.negativeTtlSeconds * 1000,
+        maxEntries: config.cache.maxEntries,
+        tagTtlMs: config.tagResolution.ttlSeconds * 1000,
+        reportMaxAgeDays: config.reports.maxAgeDays,
+      },
+    );
+    const metrics = createMetrics();
+    decisionLog = config.decisionLog
+      ? createDecisionLog({
+          ...(config.decisionLog.file ? { file: config.decisionLog.file } : {}),
+          ...(config.decisionLog.stdout ? { stdout: true } : {}),
+          ...(config.decisionLog.url ? { url: config.decisionLog.url } : {}),
+          batchSize: config.decisionLog.batchSize,
+          flushMs: config.decisionLog.flushMs,
+          maxQueue: config.decisionLog.maxQueue,
+          logger,
+        })
+      : undefined;
+    const context: ServeContext = {
+      assessor,
+      store,
+      policies,
+      admission: {
+        deadlineMs: config.admission.deadlineMs,
+        failModes: config.admission.failModes,
+        defaultFailMode: config.admission.defaultFailMode,
+      },
+      limits: config.limits,
+      decisionLog,
+      metrics,
+      logger,
+      now,
+    };
+    const http = createHttpServer(httpServerOptions(config, { tokens, logger, metrics }));
+    http.router.group("/k8s", registerK8sRoutes(context));
+    http.router.group("/v1", registerApiRoutes(context));
+    registerOpsRoutes(context)(http.router);
+    const address = await http.listen();
+    policies.watch();
+    if (tokens.length === 0) {
+      logger.warn("no API token is configured: report pushes and /v1 requests are refused (auth.tokens)");
+    }
+    return {
+      ...address,
+      context,
+      reload() {
+        policies.reload();
+        decisionLog
+          ?.reopen()
+          .catch((error: unknown) => logger.error({ err: String(error) }, "cannot reopen the decision log"));
+      },
+      async close() {
+        policies.close();
+        await http.close(config.timeouts.shutdownGraceMs);
+        assessor?.close();
+        await decisionLog?.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await closeQuietly(store, decisionLog);
+    throw error;
+  }
+}
+
+async function closeQuietly(store: Store, decisionLog: DecisionLog | undefined): Promise<void> {
+  await decisionLog?.close().catch(() => undefined);
+  await store.close().catch(() => undefined);
+}

@@ -1,0 +1,59 @@
+import {
+  type AdmissionVerdict,
+  admissionVerdict,
+  type FailMode,
+  type FailModeRule,
+  failModeFor,
+  type ImageVerdict,
+  verdictFor,
+} from "./admission-verdict.js";
+import type { AssessContext, Assessment, ImageAssessor } from "./assess-image.js";
+
+/** How admission treats what it cannot decide, and how long it may take. */
+export interface AdmissionSettings {
+  failModes: readonly FailModeRule[];
+  defaultFailMode: FailMode;
+}
+
+/** The answer to an admission question, with what led to it (for the decision log and metrics). */
+export interface AdmissionResult {
+  verdict: AdmissionVerdict;
+  mode: FailMode;
+  assessments: Assessment[];
+  verdicts: ImageVerdict[];
+}
+
+/**
+ * The admission use case: decides every image of a request in its namespace, all at once, each by the
+ * deadline, applies the namespace's fail mode, and combines them: allowed only when every image is.
+ */
+export async function admitImages(
+  assessor: ImageAssessor,
+  references: readonly string[],
+  context: AssessContext,
+  settings: AdmissionSettings,
+  deadline: number,
+): Promise<AdmissionResult> {
+  const mode = failModeFor(context.namespace, settings.failModes, settings.defaultFailMode);
+  const assessments = await Promise.all(references.map((image) => assessor.assess(image, context, deadline)));
+  const verdicts = assessments.map((a) => verdictFor(a, mode));
+  return { verdict: admissionVerdict(verdicts), mode, assessments, verdicts };
+}
+
+/** The answer when nothing could be decided in time: every image unknown, under the namespace's fail mode. */
+export function admissionPastDeadline(
+  references: readonly string[],
+  namespace: string | undefined,
+  settings: AdmissionSettings,
+): AdmissionResult {
+  const mode = failModeFor(namespace, settings.failModes, settings.defaultFailMode);
+  const assessments: Assessment[] = references.map((image) => ({
+    image,
+    outcome: "unknown",
+    decisions: [],
+    reason: "it was not decided before the deadline",
+    cache: "miss",
+  }));
+  const verdicts = assessments.map((a) => verdictFor(a, mode));
+  return { verdict: admissionVerdict(verdicts), mode, assessments, verdicts };
+}

@@ -1,0 +1,302 @@
+import { formatImageReference, parseImageReference } from "../image/image-reference.js";
+import { CipError, type DecisionV1, type ImageFacts, type ImageRef } from "../model/index.js";
+import type { CompiledBundle } from "../policy/compile-bundle.js";
+import { type DataKind, dataNeeds } from "../policy/data-needs.js";
+import { referenceOnlyStop } from "../policy/reference-verdict.js";
+import { checkImage } from "./check-image.js";
+import type { Store } from "./store-ports.js";
+import { factsFromStoredReports } from "./stored-report-facts.js";
+import { type CacheOutcome, TtlCache } from "./ttl-cache.js";
+
+/** What a question about one image is asked for: the context that selects mappings, and who asks. */
+export interface AssessContext {
+  namespace?: string;
+  environment?: string;
+  /** `admission`, `imagereview`, `api`, …: recorded with the decision. */
+  origin: string;
+}
+
+/** The three outcomes of an image: the policy passed, failed, or could not be decided. */
+export type Outcome = "pass" | "fail" | "unknown";
+
+/** The answer about one image. */
+export interface Assessment {
+  /** The reference as asked. */
+  image: string;
+  digest?: string;
+  outcome: Outcome;
+  /** One decision per bundle; empty when the outcome is unknown before any evaluation. */
+  decisions: DecisionV1[];
+  /** Why the outcome is unknown (no scan data, stale data, registry or store unreachable, deadline). */
+  reason?: string;
+  /** How the decision cache answered. */
+  cache: CacheOutcome;
+}
+
+/** The bundles in force; a reload swaps them. */
+export interface BundleSet {
+  bundles: readonly CompiledBundle[];
+  /** Changes whenever the bundles change (their digests joined), so cached decisions of old bundles miss. */
+  key: string;
+}
+
+/** Settings of an ImageAssessor. */
+export interface AssessorOptions {
+  /** How long a pass or fail stays cached. */
+  decisionTtlMs: number;
+  /** How long an unknown outcome stays cached (short, so a fault that ends is noticed soon). */
+  unknownTtlMs: number;
+  maxEntries: number;
+  /** How long a tag → digest resolution is trusted. */
+  tagTtlMs: number;
+  /** Scan data older than this many days is stale: the outcome is unknown. */
+  reportMaxAgeDays?: number;
+}
+
+/** What an ImageAssessor needs from outside: the store, the registry, the clock. */
+export interface AssessorDeps {
+  store: Store;
+  /** The manifest digest a reference points at (a registry HEAD). */
+  resolveDigest(ref: ImageRef): Promise<string>;
+  /** Facts read from the registry for a digest-pinned reference: config, history, layers. */
+  readImageFacts(ref: ImageRef): Promise<ImageFacts>;
+  now(): Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Decides images for admission and the API: gathers only what the selected policies need (a bundle of
+ * naming rules needs no lookup at all), caches decisions by digest, bundle, facts revision and context,
+ * coalesces concurrent questions about the same image, and says "unknown" with the reason when it
+ * cannot decide, so the caller's fail mode can act on it.
+ */
+export class ImageAssessor {
+  readonly #deps: AssessorDeps;
+  readonly #options: AssessorOptions;
+  #bundles: BundleSet;
+  readonly #decisions: TtlCache<string, Assessment>;
+  readonly #digests: TtlCache<string, string>;
+  readonly #revisions: TtlCache<string, number>;
+  readonly #imageFacts: TtlCache<string, ImageFacts>;
+  readonly #unsubscribe: () => void;
+
+  constructor(bundles: BundleSet, deps: AssessorDeps, options: AssessorOptions) {
+    this.#bundles = bundles;
+    this.#deps = deps;
+    this.#options = options;
+    this.#decisions = new TtlCache({
+      maxEntries: options.maxEntries,
+      ttlMs: (a) => (a.outcome === "unknown" ? options.unknownTtlMs : options.decisionTtlMs),
+    });
+    this.#digests = new TtlCache({ maxEntries: options.maxEntries, ttlMs: options.tagTtlMs });
+    // Revisions change only through pushes, which notify every replica; the TTL is a safety net for lost notices
+    this.#revisions = new TtlCache({ maxEntries: options.maxEntries, ttlMs: 30_000 });
+    // A digest's config never changes
+    this.#imageFacts = new TtlCache({ maxEntries: Math.min(options.maxEntries, 10_000), ttlMs: DAY_MS });
+    this.#unsubscribe = deps.store.onReportsChanged((digest) => this.invalidate(digest));
+  }
+
+  /** The bundles in force. */
+  get bundles(): BundleSet {
+    return this.#bundles;
+  }
+
+  /** Puts new bundles in force; decisions of the old ones are no longer used. */
+  setBundles(bundles: BundleSet): void {
+    this.#bundles = bundles;
+    this.#decisions.clear();
+  }
+
+  /** Forgets what is cached about a digest's reports (all digests when undefined). */
+  invalidate(digest: string | undefined): void {
+    if (digest === undefined) {
+      this.#revisions.clear();
+      this.#decisions.clear();
+      return;
+    }
+    this.#revisions.deleteWhere((key) => key === digest);
+    this.#decisions.deleteWhere((key) => key.startsWith(`${digest}|`));
+  }
+
+  /** Number of cached decisions (for the memory figure of the bench). */
+  get cachedDecisions(): number {
+    return this.#decisions.size;
+  }
+
+  /**
+   * Decides one image in a context. Never throws for what the image or the outside world does: an image
+   * that cannot be decided is an unknown outcome with its reason. Resolves by `deadline` at the latest.
+   */
+  async assess(image: string, context: AssessContext, deadline: number): Promise<Assessment> {
+    let ref: ImageRef;
+    try {
+      ref = parseImageReference(image);
+    } catch (error) {
+      return { image, outcome: "fail", decisions: [], reason: messageOf(error), cache: "miss" };
+    }
+    const work = this.#assessRef(image, ref, context);
+    const left = deadline - Date.now();
+    if (left <= 0) return this.#pastDeadline(image, ref);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Assessment>((resolve) => {
+      timer = setTimeout(() => resolve(this.#pastDeadline(image, ref)), left);
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops listening to the store. */
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  async #assessRef(image: string, ref: ImageRef, context: AssessContext): Promise<Assessment> {
+    const { bundles, key: bundleKey } = this.#bundles;
+    const needs = new Set<DataKind>();
+    for (const bundle of bundles) for (const kind of dataNeeds(bundle, ref, context).kinds) needs.add(kind);
+    const contextKey = `${context.namespace ?? ""}|${context.environment ?? ""}`;
+    const reference = formatImageReference(ref);
+    if (!needs.has("config") && !needs.has("reports")) {
+      const key = `ref|${reference}|${bundleKey}|${contextKey}`;
+      let cache: CacheOutcome = "miss";
+      const assessment = await this.#decisions.get(
+        key,
+        async () => this.#evaluate(image, { ref, ...(ref.digest ? { digest: ref.digest } : {}) }, context),
+        (o) => {
+          cache = o;
+        },
+      );
+      return { ...assessment, cache };
+    }
+    // Rules on the name alone may already deny: then no registry or store is asked
+    let byNameCache: CacheOutcome = "miss";
+    const byName = await this.#decisions.get(
+      `ref|${reference}|${bundleKey}|${contextKey}|stop`,
+      async () => this.#referenceStop(image, ref, context),
+      (o) => {
+        byNameCache = o;
+      },
+    );
+    if (byName.outcome === "fail") return { ...byName, cache: byNameCache };
+    let digest: string;
+    try {
+      digest = ref.digest ?? (await this.#digests.get(reference, () => this.#deps.resolveDigest(ref)));
+    } catch (error) {
+      return unknown(image, undefined, `cannot resolve its digest: ${messageOf(error)}`);
+    }
+    let revision = 0;
+    if (needs.has("reports")) {
+      try {
+        revision = await this.#revisions.get(digest, () => this.#deps.store.reportRevision(digest));
+      } catch (error) {
+        return unknown(image, digest, `cannot read its reports: ${messageOf(error)}`);
+      }
+      if (revision === 0) {
+        return unknown(image, digest, `no scan data is stored for ${digest}`);
+      }
+    }
+    const key = `${digest}|${revision}|${reference}|${bundleKey}|${contextKey}`;
+    let cache: CacheOutcome = "miss";
+    const assessment = await this.#decisions.get(
+      key,
+      () => this.#gatherAndEvaluate(image, ref, digest, needs, context),
+      (o) => {
+        cache = o;
+      },
+    );
+    return { ...assessment, cache };
+  }
+
+  async #gatherAndEvaluate(
+    image: string,
+    ref: ImageRef,
+    digest: string,
+    needs: ReadonlySet<DataKind>,
+    context: AssessContext,
+  ): Promise<Assessment> {
+    const pinned: ImageRef = { ...ref, digest };
+    let imageFacts: ImageFacts | undefined;
+    if (needs.has("config")) {
+      try {
+        imageFacts = await this.#imageFacts.get(digest, () => this.#deps.readImageFacts(pinned));
+      } catch (error) {
+        return unknown(image, digest, `cannot read it from its registry: ${messageOf(error)}`);
+      }
+    }
+    if (!needs.has("reports")) {
+      return this.#evaluate(image, imageFacts ?? { ref: pinned, digest }, context);
+    }
+    let stored: Awaited<ReturnType<Store["listReports"]>>;
+    try {
+      stored = await this.#deps.store.listReports(digest);
+    } catch (error) {
+      return unknown(image, digest, `cannot read its reports: ${messageOf(error)}`);
+    }
+    if (stored.length === 0) return unknown(image, digest, `no scan data is stored for ${digest}`);
+    const stale = this.#staleness(stored.map((r) => r.receivedAt));
+    if (stale) return unknown(image, digest, stale);
+    let facts: ImageFacts;
+    try {
+      facts = factsFromStoredReports(formatImageReference(pinned), stored, imageFacts).facts;
+    } catch (error) {
+      return unknown(image, digest, `its stored reports cannot be read: ${messageOf(error)}`);
+    }
+    return this.#evaluate(image, { ...facts, ref: pinned, digest }, context);
+  }
+
+  #referenceStop(image: string, ref: ImageRef, context: AssessContext): Assessment {
+    const fromName = this.#evaluate(image, { ref, ...(ref.digest ? { digest: ref.digest } : {}) }, context);
+    const stops = this.#bundles.bundles.flatMap((bundle, i) => {
+      const decision = fromName.decisions[i];
+      const stop = decision ? referenceOnlyStop(bundle, decision) : undefined;
+      return stop ? [stop] : [];
+    });
+    if (stops.length === 0) return { ...fromName, outcome: "pass", decisions: [] };
+    return { ...fromName, outcome: "fail", decisions: stops };
+  }
+
+  #evaluate(image: string, facts: ImageFacts, context: AssessContext): Assessment {
+    const now = this.#deps.now();
+    const decisions = this.#bundles.bundles.map((bundle) =>
+      checkImage(bundle, facts, {
+        now,
+        ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
+        ...(context.environment !== undefined ? { environment: context.environment } : {}),
+      }),
+    );
+    const failed = decisions.some((d) => d.status === "fail");
+    return {
+      image,
+      ...(facts.digest ? { digest: facts.digest } : {}),
+      outcome: failed ? "fail" : "pass",
+      decisions,
+      cache: "miss",
+    };
+  }
+
+  #staleness(receivedAt: string[]): string | undefined {
+    const maxAge = this.#options.reportMaxAgeDays;
+    if (maxAge === undefined) return undefined;
+    const newest = Math.max(...receivedAt.map((t) => Date.parse(t)).filter(Number.isFinite));
+    const ageDays = (this.#deps.now().getTime() - newest) / DAY_MS;
+    if (ageDays <= maxAge) return undefined;
+    return `its newest scan data is ${Math.floor(ageDays)} days old (older than ${maxAge} days counts as stale)`;
+  }
+
+  #pastDeadline(image: string, ref: ImageRef): Assessment {
+    return unknown(image, ref.digest, "it was not decided before the deadline");
+  }
+}
+
+function unknown(image: string, digest: string | undefined, reason: string): Assessment {
+  return { image, ...(digest ? { digest } : {}), outcome: "unknown", decisions: [], reason, cache: "miss" };
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof CipError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}

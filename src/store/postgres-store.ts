@@ -1,0 +1,292 @@
+import pg from "pg";
+import type {
+  DecisionQuery,
+  DecisionRecord,
+  NewReport,
+  Store,
+  StoredReport,
+} from "../service/store-ports.js";
+import { ListenerSet, type ReportsListener } from "./listener-set.js";
+import { MIGRATIONS_TABLE, pendingMigrations } from "./migrations/index.js";
+import { isConnectionError, isStatementError, postgresHint } from "./postgres-hint.js";
+import { PostgresChangeListener, REPORTS_CHANNEL } from "./postgres-listener.js";
+import { postgresLocation } from "./postgres-location.js";
+import { closedStoreError, storeError } from "./store-error.js";
+import { type OpenStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from "./store-options.js";
+import {
+  type DecisionRow,
+  decisionFilters,
+  decisionFromRow,
+  decisionLimit,
+  lastByName,
+  reportFromRow,
+  storedTime,
+} from "./store-rows.js";
+
+/** Key of the advisory lock that serializes migrations across replicas starting together ("cipm"). */
+const MIGRATION_LOCK_KEY = 0x6369706d;
+/** The client-side read timeout waits this much longer than statement_timeout, so the server's clearer error wins. */
+const READ_TIMEOUT_SLACK_MS = 500;
+
+/**
+ * Opens a PostgreSQL store: a pool whose connects and statements time out (so a down database fails a call
+ * with CIP_STORE instead of hanging, and the pool reconnects by itself once it is back), pending migrations
+ * applied in one transaction under an advisory lock, and a LISTEN connection for report changes.
+ */
+export async function openPostgresStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const resolved = resolveStoreOptions(options);
+  const location = postgresLocation(url);
+  const warn = resolved.onWarning ?? (() => {});
+  const config: pg.ClientConfig = {
+    connectionString: url,
+    connectionTimeoutMillis: resolved.connectTimeoutMs,
+    statement_timeout: resolved.statementTimeoutMs,
+    query_timeout: resolved.statementTimeoutMs + READ_TIMEOUT_SLACK_MS,
+    // Keepalive notices a peer that vanished without closing the connection (a partition, a dead host)
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: "cipolice",
+  };
+  const pool = new pg.Pool({ ...config, max: resolved.poolSize });
+  // An idle pooled connection that dies (a restarted server) is dropped by the pool; unhandled it would crash
+  pool.on("error", (error) => warn(`An idle store connection failed (${location})`, error));
+  let listener: PostgresChangeListener | undefined;
+  try {
+    await migrate(pool, location, resolved);
+    const store = new PostgresStore(pool, location, resolved);
+    listener = new PostgresChangeListener(config, location, (digest) => store.emit(digest), warn);
+    await listener.start();
+    store.listener = listener;
+    return store;
+  } catch (error) {
+    await listener?.close();
+    await pool.end().catch(() => {});
+    throw storeError("open the store", error, location, postgresHint(error, resolved));
+  }
+}
+
+async function migrate(pool: pg.Pool, location: string, options: ResolvedStoreOptions): Promise<void> {
+  const client = await pool.connect();
+  client.on("error", ignoreCheckedOutError);
+  // Migrations may rewrite big tables: they get their own, longer timeout
+  const run = (text: string, values?: unknown[]) =>
+    client.query({ text, values, query_timeout: options.migrationTimeoutMs } as pg.QueryConfig);
+  try {
+    await run("BEGIN");
+    await run(`SET LOCAL statement_timeout = ${Math.floor(options.migrationTimeoutMs)}`);
+    // Transaction-scoped: released at COMMIT or ROLLBACK, even if this process dies
+    await run("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    await run(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const applied = (await run(`SELECT version FROM ${MIGRATIONS_TABLE}`)).rows.map((row) =>
+      Number(row.version),
+    );
+    for (const migration of pendingMigrations(applied, location)) {
+      await run(migration.postgres);
+      await run(`INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+    }
+    await run("COMMIT");
+    client.off("error", ignoreCheckedOutError);
+    client.release();
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    client.off("error", ignoreCheckedOutError);
+    client.release(true);
+    throw error;
+  }
+}
+
+/** The PostgreSQL adapter: a pool for calls, one more connection for LISTEN. */
+class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  listener: PostgresChangeListener | undefined;
+  readonly #listeners: ListenerSet;
+  #closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+    private readonly options: ResolvedStoreOptions,
+  ) {
+    this.#listeners = new ListenerSet((error) =>
+      options.onWarning?.(`A reports-changed listener threw (${location})`, error),
+    );
+  }
+
+  /** Tells this instance's listeners (called by the LISTEN connection and after a local put). */
+  emit(digest: string | undefined): void {
+    this.#listeners.emit(digest);
+  }
+
+  async putReports(digest: string, reports: NewReport[], now: Date): Promise<{ revision: number }> {
+    const receivedAt = storedTime(now, "the reports' receive time", this.location);
+    const revision = await this.#run(`store the reports of ${digest}`, false, (client) =>
+      transaction(client, async () => {
+        for (const report of lastByName(reports)) {
+          await client.query(
+            `INSERT INTO reports (digest, name, format, text, pushed_by, received_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (digest, name) DO UPDATE SET format = excluded.format, text = excluded.text,
+               pushed_by = excluded.pushed_by, received_at = excluded.received_at`,
+            [
+              digest,
+              report.name,
+              report.format,
+              Buffer.from(report.text, "utf8"),
+              report.pushedBy ?? null,
+              receivedAt,
+            ],
+          );
+        }
+        const result = await client.query(
+          `INSERT INTO report_revisions (digest, revision) VALUES ($1, 1)
+           ON CONFLICT (digest) DO UPDATE SET revision = report_revisions.revision + 1 RETURNING revision`,
+          [digest],
+        );
+        // Sent at COMMIT, so other replicas hear of the change only once it is visible
+        await client.query("SELECT pg_notify($1, $2)", [REPORTS_CHANNEL, digest]);
+        return Number(result.rows[0]?.revision);
+      }),
+    );
+    // This replica's caches hear of it now, without waiting for the notification's round trip
+    this.emit(digest);
+    return { revision };
+  }
+
+  async listReports(digest: string): Promise<StoredReport[]> {
+    return this.#run(`read the reports of ${digest}`, true, async (client) => {
+      const result = await client.query(
+        "SELECT digest, name, format, text, pushed_by, received_at FROM reports WHERE digest = $1 ORDER BY name",
+        [digest],
+      );
+      return result.rows.map((row) =>
+        reportFromRow({
+          ...row,
+          text: (row.text as Buffer).toString("utf8"),
+          received_at: (row.received_at as Date).toISOString(),
+        }),
+      );
+    });
+  }
+
+  async reportRevision(digest: string): Promise<number> {
+    return this.#run(`read the report revision of ${digest}`, true, async (client) => {
+      const result = await client.query("SELECT revision FROM report_revisions WHERE digest = $1", [digest]);
+      return result.rows.length === 0 ? 0 : Number(result.rows[0].revision);
+    });
+  }
+
+  async recordDecision(record: DecisionRecord): Promise<void> {
+    const decidedAt = storedTime(record.decidedAt, `decision ${record.decisionId}`, this.location);
+    // Idempotent on decision_id, so a retry after a lost connection is safe
+    await this.#run(`record decision ${record.decisionId}`, true, (client) =>
+      client.query(
+        `INSERT INTO decisions (decision_id, image, digest, outcome, origin, namespace, decided_at, decision, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9) ON CONFLICT (decision_id) DO NOTHING`,
+        [
+          record.decisionId,
+          record.image,
+          record.digest ?? null,
+          record.outcome,
+          record.origin,
+          record.namespace ?? null,
+          decidedAt,
+          record.decision === undefined ? null : JSON.stringify(record.decision),
+          record.reason ?? null,
+        ],
+      ),
+    );
+  }
+
+  async listDecisions(query: DecisionQuery): Promise<DecisionRecord[]> {
+    const filters = decisionFilters(query);
+    const limit = decisionLimit(query.limit);
+    if (filters.none || limit === 0) {
+      if (this.#closed) throw closedStoreError("read decisions", this.location);
+      return [];
+    }
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (filters.image !== null) where.push(`image = $${values.push(filters.image)}`);
+    if (filters.digest !== null) where.push(`digest = $${values.push(filters.digest)}`);
+    const sql = `SELECT decision_id, image, digest, outcome, origin, namespace, decided_at, decision, reason
+      FROM decisions ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY decided_at DESC, seq DESC LIMIT $${values.push(limit)}`;
+    return this.#run("read decisions", true, async (client) => {
+      const result = await client.query(sql, values);
+      return result.rows.map((row) =>
+        decisionFromRow({ ...row, decided_at: (row.decided_at as Date).toISOString() } as DecisionRow),
+      );
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#run("reach the store", true, (client) => client.query("SELECT 1"));
+  }
+
+  onReportsChanged(listener: ReportsListener): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    await this.listener?.close();
+    await this.pool.end().catch(() => {});
+  }
+
+  /**
+   * Runs one operation on a pooled connection, turning any error into CIP_STORE "Cannot <op>". A connection
+   * that failed is destroyed rather than returned, so the pool opens a fresh one next time; an idempotent
+   * operation that lost its connection is tried once more on a new one (a server restart leaves stale ones).
+   */
+  async #run<T>(op: string, idempotent: boolean, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed) throw closedStoreError(op, this.location);
+      let client: pg.PoolClient | undefined;
+      try {
+        client = await this.pool.connect();
+        // The pool listens for errors of idle connections only: a connection lost while checked out (a server
+        // restart) emits "error" too, which unheard would crash the process; its query rejects all the same
+        client.on("error", ignoreCheckedOutError);
+        const result = await fn(client);
+        client.off("error", ignoreCheckedOutError);
+        client.release();
+        return result;
+      } catch (error) {
+        client?.off("error", ignoreCheckedOutError);
+        if (client !== undefined) client.release(isStatementError(error) ? undefined : true);
+        // Only a connection that was up and then lost is worth a second try; a refused connect is not
+        const lostOnTheWay = client !== undefined;
+        if (idempotent && lostOnTheWay && attempt === 0 && isConnectionError(error) && !isTimeout(error))
+          continue;
+        throw storeError(op, error, this.location, postgresHint(error, this.options));
+      }
+    }
+  }
+}
+
+/** Heard while a pooled connection is checked out: the query running on it fails and says why. */
+function ignoreCheckedOutError(): void {}
+
+/** A timeout already took its full time: trying again would double the wait. */
+function isTimeout(error: unknown): boolean {
+  return /timeout/i.test(error instanceof Error ? error.message : String(error));
+}
+
+/** Runs `fn` between BEGIN and COMMIT on one connection, rolling back when it throws. */
+async function transaction<T>(client: pg.PoolClient, fn: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    const result = await fn();
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}

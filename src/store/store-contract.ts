@@ -1,0 +1,494 @@
+import assert from "node:assert/strict";
+import { createHash, randomUUID } from "node:crypto";
+import { describe, it } from "node:test";
+import { isCipError } from "../model/errors.js";
+import type { DecisionV1 } from "../model/index.js";
+import type { DecisionRecord, Store } from "../service/store-ports.js";
+
+/** Options of the contract suite: skip it all with a visible reason (a missing PostgreSQL). */
+export interface StoreContractOptions {
+  skip?: false | string;
+}
+
+/**
+ * The one behaviour every Store adapter must have, as node:test suites. `open` must open the SAME database
+ * on each call (a second call plays a second replica); tests use fresh digests and images, so the database
+ * may hold other data.
+ */
+export function describeStoreContract(
+  name: string,
+  open: () => Promise<Store>,
+  options: StoreContractOptions = {},
+): void {
+  describe(`store contract: ${name}`, { skip: options.skip ?? false }, () => {
+    /** Opens a store for one test and closes it however the test ends. */
+    async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+      const store = await open();
+      try {
+        return await fn(store);
+      } finally {
+        await store.close();
+      }
+    }
+
+    describe("reports", () => {
+      it("stores reports by name and reads them back with the digest and receive time", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          const now = new Date("2026-03-01T10:00:00.123Z");
+          await store.putReports(
+            digest,
+            [
+              { name: "trivy", format: "trivy", text: '{"Results":[]}', pushedBy: "ci-token" },
+              { name: "sbom", format: "cyclonedx", text: '{"bomFormat":"CycloneDX"}' },
+            ],
+            now,
+          );
+          assert.deepEqual(await store.listReports(digest), [
+            {
+              digest,
+              name: "sbom",
+              format: "cyclonedx",
+              text: '{"bomFormat":"CycloneDX"}',
+              receivedAt: now.toISOString(),
+            },
+            {
+              digest,
+              name: "trivy",
+              format: "trivy",
+              text: '{"Results":[]}',
+              pushedBy: "ci-token",
+              receivedAt: now.toISOString(),
+            },
+          ]);
+        }));
+
+      it("replaces a report of the same name and keeps the others", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          await store.putReports(
+            digest,
+            [
+              { name: "scan", format: "trivy", text: "old scan" },
+              { name: "vex", format: "openvex", text: "vex" },
+            ],
+            new Date("2026-03-01T10:00:00Z"),
+          );
+          const later = new Date("2026-03-02T10:00:00Z");
+          await store.putReports(digest, [{ name: "scan", format: "grype", text: "new scan" }], later);
+          const reports = await store.listReports(digest);
+          assert.deepEqual(
+            reports.map((r) => [r.name, r.format, r.text, r.receivedAt]),
+            [
+              ["scan", "grype", "new scan", later.toISOString()],
+              ["vex", "openvex", "vex", "2026-03-01T10:00:00.000Z"],
+            ],
+          );
+        }));
+
+      it("keeps the last of two reports with one name in one put", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          await store.putReports(
+            digest,
+            [
+              { name: "scan", format: "trivy", text: "first" },
+              { name: "scan", format: "trivy", text: "second" },
+            ],
+            new Date(),
+          );
+          assert.deepEqual(
+            (await store.listReports(digest)).map((r) => r.text),
+            ["second"],
+          );
+        }));
+
+      it("names a report by its format when it has no name", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          await store.putReports(digest, [{ name: "", format: "grype", text: "{}" }], new Date());
+          assert.deepEqual(
+            (await store.listReports(digest)).map((r) => r.name),
+            ["grype"],
+          );
+        }));
+
+      it("starts a digest at revision 0 and adds one per put, empty puts included", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          const other = freshDigest();
+          assert.equal(await store.reportRevision(digest), 0);
+          assert.deepEqual(
+            await store.putReports(digest, [{ name: "a", format: "trivy", text: "1" }], new Date()),
+            {
+              revision: 1,
+            },
+          );
+          assert.deepEqual(
+            await store.putReports(digest, [{ name: "a", format: "trivy", text: "2" }], new Date()),
+            {
+              revision: 2,
+            },
+          );
+          assert.deepEqual(await store.putReports(digest, [], new Date()), { revision: 3 });
+          assert.equal(await store.reportRevision(digest), 3);
+          assert.equal(await store.reportRevision(other), 0, "another digest's revision moved");
+        }));
+
+      it("counts every put when puts run at the same time", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          const revisions = await Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+              store.putReports(digest, [{ name: `r${i % 2}`, format: "trivy", text: String(i) }], new Date()),
+            ),
+          );
+          assert.deepEqual(
+            revisions.map((r) => r.revision).sort((a, b) => a - b),
+            [1, 2, 3, 4, 5, 6, 7, 8],
+          );
+          assert.equal(await store.reportRevision(digest), 8);
+        }));
+
+      it("lists no reports for a digest never stored", () =>
+        withStore(async (store) => {
+          assert.deepEqual(await store.listReports(freshDigest()), []);
+        }));
+
+      it("round-trips a 5 MB report byte for byte", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          const text = largeText(5 * 1024 * 1024);
+          await store.putReports(digest, [{ name: "big", format: "cyclonedx", text }], new Date());
+          const [report] = await store.listReports(digest);
+          assert.ok(report, "the large report was not stored");
+          assert.equal(report.text.length, text.length);
+          assert.equal(sha256(report.text), sha256(text));
+        }));
+
+      it("round-trips unicode and control characters in names, text and pusher", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          const text = 'Ünïcødé ✓ 漢字 🐳 e\u0301 "quote" \\ back\nline\ttab\u0000nul\u2028sep';
+          const name = "scan-漢字-🐳";
+          await store.putReports(
+            digest,
+            [{ name, format: "trivy", text, pushedBy: "équipe-ci 🚀" }],
+            new Date(),
+          );
+          const [report] = await store.listReports(digest);
+          assert.equal(report?.name, name);
+          assert.equal(report?.text, text);
+          assert.equal(report?.pushedBy, "équipe-ci 🚀");
+        }));
+
+      it("tells a second instance on the same database about a put, until it unsubscribes", () =>
+        withStore((first) =>
+          withStore(async (second) => {
+            const digest = freshDigest();
+            const heardBySecond = waitForDigest(second, digest);
+            const heardByFirst = waitForDigest(first, digest);
+            await first.putReports(digest, [{ name: "trivy", format: "trivy", text: "{}" }], new Date());
+            await heardBySecond.heard;
+            await heardByFirst.heard;
+            heardBySecond.unsubscribe();
+            heardByFirst.unsubscribe();
+
+            const heard: (string | undefined)[] = [];
+            const unsubscribe = second.onReportsChanged((d) => heard.push(d));
+            unsubscribe();
+            const after = freshDigest();
+            const control = waitForDigest(second, after);
+            await first.putReports(after, [], new Date());
+            await control.heard;
+            control.unsubscribe();
+            assert.deepEqual(
+              heard.filter((d) => d !== undefined),
+              [],
+              "an unsubscribed listener was called",
+            );
+          }),
+        ));
+
+      it("keeps calling the other listeners when one throws", () =>
+        withStore(async (store) => {
+          const digest = freshDigest();
+          const unsubscribe = store.onReportsChanged(() => {
+            throw new Error("listener bug");
+          });
+          const heard = waitForDigest(store, digest);
+          await store.putReports(digest, [], new Date());
+          await heard.heard;
+          heard.unsubscribe();
+          unsubscribe();
+        }));
+    });
+
+    describe("decisions", () => {
+      it("lists decisions of an image newest first, at most `limit`", () =>
+        withStore(async (store) => {
+          const image = freshImage();
+          const times = ["2026-01-03", "2026-01-01", "2026-01-05", "2026-01-02", "2026-01-04"];
+          for (const day of times)
+            await store.recordDecision(decisionRecord({ image, decidedAt: `${day}T00:00:00Z` }));
+          const all = await store.listDecisions({ image, limit: 10 });
+          assert.deepEqual(
+            all.map((d) => d.decidedAt.slice(0, 10)),
+            ["2026-01-05", "2026-01-04", "2026-01-03", "2026-01-02", "2026-01-01"],
+          );
+          const two = await store.listDecisions({ image, limit: 2 });
+          assert.deepEqual(
+            two.map((d) => d.decisionId),
+            all.slice(0, 2).map((d) => d.decisionId),
+          );
+          assert.deepEqual(await store.listDecisions({ image, limit: 0 }), []);
+        }));
+
+      it("orders decisions of the same time by when they were recorded, latest first", () =>
+        withStore(async (store) => {
+          const image = freshImage();
+          const ids = [randomUUID(), randomUUID(), randomUUID()];
+          for (const decisionId of ids)
+            await store.recordDecision(
+              decisionRecord({ image, decisionId, decidedAt: "2026-02-01T00:00:00Z" }),
+            );
+          assert.deepEqual(
+            (await store.listDecisions({ image, limit: 10 })).map((d) => d.decisionId),
+            [...ids].reverse(),
+          );
+        }));
+
+      it("filters by digest, by a digest given as image, and by both", () =>
+        withStore(async (store) => {
+          const image = freshImage();
+          const digest = freshDigest();
+          const otherDigest = freshDigest();
+          await store.recordDecision(decisionRecord({ image, digest, decidedAt: "2026-01-01T00:00:00Z" }));
+          await store.recordDecision(
+            decisionRecord({ image, digest: otherDigest, decidedAt: "2026-01-02T00:00:00Z" }),
+          );
+          await store.recordDecision(
+            decisionRecord({ image: freshImage(), digest, decidedAt: "2026-01-03T00:00:00Z" }),
+          );
+          const byDigest = await store.listDecisions({ digest, limit: 10 });
+          assert.deepEqual(
+            byDigest.map((d) => d.decidedAt.slice(0, 10)),
+            ["2026-01-03", "2026-01-01"],
+          );
+          assert.deepEqual(await store.listDecisions({ image: digest, limit: 10 }), byDigest);
+          const both = await store.listDecisions({ image, digest, limit: 10 });
+          assert.deepEqual(
+            both.map((d) => d.decidedAt.slice(0, 10)),
+            ["2026-01-01"],
+          );
+          assert.deepEqual(await store.listDecisions({ image: freshImage(), limit: 10 }), []);
+        }));
+
+      it("lists every image's decisions newest first without a filter", () =>
+        withStore(async (store) => {
+          await store.recordDecision(decisionRecord({ decidedAt: new Date().toISOString() }));
+          const listed = await store.listDecisions({ limit: 50 });
+          assert.ok(listed.length >= 1 && listed.length <= 50);
+          const times = listed.map((d) => Date.parse(d.decidedAt));
+          assert.deepEqual(
+            times,
+            [...times].sort((a, b) => b - a),
+          );
+        }));
+
+      it("returns at most 1,000 decisions whatever the limit", () =>
+        withStore(async (store) => {
+          const image = freshImage();
+          const base = Date.parse("2025-01-01T00:00:00Z");
+          for (let i = 0; i < 1_005; i++)
+            await store.recordDecision(
+              decisionRecord({
+                image,
+                decidedAt: new Date(base + i * 1000).toISOString(),
+                decision: undefined,
+              }),
+            );
+          const listed = await store.listDecisions({ image, limit: 5_000 });
+          assert.equal(listed.length, 1_000);
+          assert.equal(listed[0]?.decidedAt, new Date(base + 1_004 * 1000).toISOString());
+        }));
+
+      it("records a decision id once: a second record with that id changes nothing", () =>
+        withStore(async (store) => {
+          const image = freshImage();
+          const first = decisionRecord({ image, outcome: "pass" });
+          await store.recordDecision(first);
+          await store.recordDecision({ ...first, outcome: "fail", origin: "api" });
+          const listed = await store.listDecisions({ image, limit: 10 });
+          assert.equal(listed.length, 1);
+          assert.equal(listed[0]?.outcome, "pass");
+          assert.equal(listed[0]?.origin, first.origin);
+        }));
+
+      it("round-trips every field, the decision document and unicode, and leaves absent fields out", () =>
+        withStore(async (store) => {
+          const image = freshImage();
+          const full = decisionRecord({
+            image,
+            namespace: "prod-ü",
+            decidedAt: "2026-04-01T12:30:45.678+02:00",
+          });
+          const unknown: DecisionRecord = {
+            decisionId: randomUUID(),
+            image,
+            outcome: "unknown",
+            origin: "admission",
+            decidedAt: "2026-04-01T09:00:00Z",
+            reason: "registry unreachable: délai dépassé ⏱",
+          };
+          await store.recordDecision(full);
+          await store.recordDecision(unknown);
+          const [newest, oldest] = await store.listDecisions({ image, limit: 10 });
+          assert.deepEqual(newest, { ...full, decidedAt: "2026-04-01T10:30:45.678Z" });
+          assert.deepEqual(oldest, { ...unknown, decidedAt: "2026-04-01T09:00:00.000Z" });
+        }));
+
+      it("refuses a decision time that is not a date with CIP_STORE", () =>
+        withStore(async (store) => {
+          await assert.rejects(
+            store.recordDecision(decisionRecord({ decidedAt: "yesterday" })),
+            isStoreError,
+          );
+        }));
+    });
+
+    describe("life cycle", () => {
+      it("answers ping, names its kind and location without a password", () =>
+        withStore(async (store) => {
+          await store.ping();
+          assert.ok(store.kind === "sqlite" || store.kind === "postgres");
+          assert.ok(store.location.length > 0);
+          assert.doesNotMatch(store.location, /:[^:@/]+@/, "the location shows a password");
+        }));
+
+      it("opens an existing database again: migrations already applied are a no-op and data stays", async () => {
+        const digest = freshDigest();
+        await withStore((store) =>
+          store.putReports(digest, [{ name: "a", format: "trivy", text: "x" }], new Date()),
+        );
+        // Two instances opening together, as replicas starting at once do
+        const [a, b] = await Promise.all([open(), open()]);
+        try {
+          assert.equal(await a.reportRevision(digest), 1);
+          assert.deepEqual(await b.putReports(digest, [], new Date()), { revision: 2 });
+        } finally {
+          await a.close();
+          await b.close();
+        }
+        await withStore(async (store) => assert.equal(await store.reportRevision(digest), 2));
+      });
+
+      it("refuses calls after close with CIP_STORE, and closes twice without error", async () => {
+        const store = await open();
+        await store.close();
+        await store.close();
+        await assert.rejects(store.ping(), isStoreError);
+        await assert.rejects(store.listReports(freshDigest()), isStoreError);
+        await assert.rejects(store.listDecisions({ limit: 1 }), isStoreError);
+      });
+    });
+  });
+}
+
+/** True for a CipError of code CIP_STORE whose message reads "Cannot …". */
+export function isStoreError(error: unknown): boolean {
+  return isCipError(error) && error.code === "CIP_STORE" && /^Cannot /.test(error.message);
+}
+
+/** A digest no other test uses. */
+export function freshDigest(): string {
+  return `sha256:${createHash("sha256").update(randomUUID()).digest("hex")}`;
+}
+
+function freshImage(): string {
+  return `registry.example/contract/${randomUUID().slice(0, 8)}:1.0`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** Text of about `bytes` UTF-8 bytes mixing ASCII and multi-byte characters, not one repeated block. */
+function largeText(bytes: number): string {
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const line = `{"id":"CVE-2026-${i}","pkg":"lïb-${i % 97}","note":"漢字🐳 ${i.toString(36)}"}\n`;
+    parts.push(line);
+    size += Buffer.byteLength(line);
+  }
+  return parts.join("");
+}
+
+/** Subscribes and resolves `heard` once the store reports a change of `digest` (fails after 10 s). */
+export function waitForDigest(
+  store: Store,
+  digest: string,
+): { heard: Promise<void>; unsubscribe: () => void } {
+  let unsubscribe: () => void = () => {};
+  const heard = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no change of ${digest} was reported within 10 s`)),
+      10_000,
+    );
+    unsubscribe = store.onReportsChanged((changed) => {
+      if (changed === digest) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return { heard, unsubscribe: () => unsubscribe() };
+}
+
+function decisionRecord(fields: Partial<DecisionRecord> = {}): DecisionRecord {
+  const image = fields.image ?? freshImage();
+  const decisionId = fields.decisionId ?? randomUUID();
+  const record: DecisionRecord = {
+    decisionId,
+    image,
+    digest: freshDigest(),
+    outcome: "fail",
+    origin: "admission",
+    decidedAt: "2026-01-01T00:00:00.000Z",
+    decision: sampleDecision(decisionId, image),
+    ...fields,
+  };
+  if (record.decision === undefined) delete record.decision;
+  return record;
+}
+
+function sampleDecision(decisionId: string, image: string): DecisionV1 {
+  return {
+    schemaVersion: "1",
+    decisionId,
+    image: { ref: image, registry: "registry.example", repository: "contract/app", tag: "1.0" },
+    bundle: { id: "default", digest: "sha256:0123" },
+    mapping: { id: "all", index: 0 },
+    policies: [{ id: "p1", name: "Politique 🔒" }],
+    finalAction: "stop",
+    policyAction: "stop",
+    status: "fail",
+    reason: "policy_evaluation",
+    results: [
+      {
+        policyId: "p1",
+        ruleId: "r1",
+        gate: "vulnerabilities",
+        trigger: "package",
+        triggerId: "CVE-2026-0001+openssl",
+        message: "CRITICAL vulnerability in openssl — « fix » available \u0000",
+        action: "stop",
+        effectiveAction: "stop",
+        status: "fired",
+      },
+    ],
+    problems: [],
+    evaluatedAt: "2026-01-01T00:00:00.000Z",
+  };
+}
