@@ -1,4 +1,5 @@
 import { type FSWatcher, watch } from "node:fs";
+import { basename, dirname } from "node:path";
 import { readBoundedSync } from "../io/bounded-read.js";
 import { CipError } from "../model/index.js";
 import type { BundleSet } from "../service/assess-image.js";
@@ -78,11 +79,23 @@ export class PolicyFiles {
 
   /** Watches the files (and their folders, since editors replace files) and reloads after a change. */
   watch(): void {
-    for (const path of this.paths) {
+    // Folders too: a Kubernetes ConfigMap update swaps a symlink beside the file, which the file never sees
+    const names = new Set(this.paths.map((path) => basename(path)));
+    const targets = new Set([...this.paths, ...this.paths.map((path) => dirname(path))]);
+    for (const target of targets) {
       try {
-        this.#watchers.push(watch(path, () => this.#schedule()));
+        this.#watchers.push(
+          watch(target, (_event, name) => {
+            // Other files in the folder (a decision log, say) must not cause reloads; `..data` is Kubernetes' swap
+            if (name === null || names.has(name.toString()) || name.toString().startsWith(".."))
+              this.#schedule();
+          }),
+        );
       } catch (error) {
-        this.logger.warn({ path, err: String(error) }, "cannot watch a policy file; reload it with SIGHUP");
+        this.logger.warn(
+          { path: target, err: String(error) },
+          "cannot watch a policy file; reload it with SIGHUP",
+        );
       }
     }
   }

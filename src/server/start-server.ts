@@ -52,7 +52,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   let decisionLog: DecisionLog | undefined;
   try {
-    const registry = registryClientOptions(config);
+    const registry = {
+      ...registryClientOptions(config),
+      // As the CLI: credentials from the environment for every registry, else Docker's config.json
+      ...(process.env.CIPOLICE_REGISTRY_USERNAME !== undefined
+        ? {
+            credentials: {
+              username: process.env.CIPOLICE_REGISTRY_USERNAME,
+              password: process.env.CIPOLICE_REGISTRY_PASSWORD ?? "",
+            },
+          }
+        : {}),
+    };
     const client = new RegistryClient(registry);
     let assessor: ImageAssessor | undefined;
     const policies = new PolicyFiles(options.policyPaths, (bundles) => assessor?.setBundles(bundles), logger);

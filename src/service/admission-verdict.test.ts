@@ -51,7 +51,7 @@ describe("fail modes", () => {
     assert.equal(v.allowed, false);
     assert.match(
       v.denial ?? "",
-      /registry\.example\/app:1 cannot be decided: no scan data.*fail mode closed/,
+      /registry\.example\/app:1 denied by fail mode closed: it cannot be decided: no scan data/,
     );
   });
 
@@ -59,7 +59,10 @@ describe("fail modes", () => {
     for (const mode of ["open", "warn"] as const) {
       const v = verdictFor(assessment("unknown", [], "registry unreachable"), mode);
       assert.equal(v.allowed, true);
-      assert.match(v.warnings[0] ?? "", new RegExp(`registry unreachable \\(allowed: fail mode ${mode}\\)`));
+      assert.match(
+        v.warnings[0] ?? "",
+        new RegExp(`allowed by fail mode ${mode} without a decision: registry unreachable`),
+      );
     }
   });
 
@@ -75,7 +78,10 @@ describe("fail modes", () => {
     }
     const audit = verdictFor(failing, "warn");
     assert.equal(audit.allowed, true);
-    assert.match(audit.warnings[0] ?? "", /denied by policy.*allowed: fail mode warn/);
+    assert.match(
+      audit.warnings[0] ?? "",
+      /allowed by fail mode warn, though the policy denies it: vulnerabilities\/package/,
+    );
   });
 
   it("returns WARN rows of a passing image as warnings, and counts those beyond five", () => {
@@ -96,7 +102,7 @@ describe("fail modes", () => {
     assert.equal(answer.allowed, false);
     assert.match(
       answer.message ?? "",
-      /registry\.example\/app:1 is denied by policy: .*tag latest; other:2 cannot be decided: deadline/,
+      /registry\.example\/app:1 is denied by policy: .*tag latest; other:2 denied by fail mode closed: it cannot be decided: deadline/,
     );
   });
 });

@@ -59,25 +59,29 @@ export function verdictFor(assessment: Assessment, mode: FailMode): ImageVerdict
       return {
         image: assessment.image,
         allowed: true,
-        warnings: [`${denial} (allowed: fail mode warn)`, ...warnings],
+        // The mode leads: the API server cuts long warnings at the end
+        warnings: [
+          `${image} allowed by fail mode warn, though the policy denies it: ${describeStops(assessment)}`,
+          ...warnings,
+        ],
         mode,
       };
     }
     return { image: assessment.image, allowed: false, denial, warnings, mode };
   }
-  const reason = `${image} cannot be decided: ${terminalLine(assessment.reason ?? "unknown reason")}`;
+  const reason = terminalLine(assessment.reason ?? "unknown reason");
   if (mode === "closed")
     return {
       image: assessment.image,
       allowed: false,
-      denial: `${reason} (fail mode closed)`,
+      denial: `${image} denied by fail mode closed: it cannot be decided: ${reason}`,
       warnings,
       mode,
     };
   return {
     image: assessment.image,
     allowed: true,
-    warnings: [`${reason} (allowed: fail mode ${mode})`, ...warnings],
+    warnings: [`${image} allowed by fail mode ${mode} without a decision: ${reason}`, ...warnings],
     mode,
   };
 }

@@ -116,7 +116,9 @@ export class ImageAssessor {
       return;
     }
     this.#revisions.deleteWhere((key) => key === digest);
-    this.#decisions.deleteWhere((key) => key.startsWith(`${digest}|`));
+    // Built once, not once per cached key: every report push scans the whole decision cache
+    const prefix = `${digest}|`;
+    this.#decisions.deleteWhere((key) => key.startsWith(prefix));
   }
 
   /** Number of cached decisions (for the memory figure of the bench). */

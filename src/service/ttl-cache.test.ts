@@ -80,4 +80,13 @@ describe("TtlCache", () => {
     assert.equal(await pending, 1);
     assert.equal(cache.peek("k"), undefined);
   });
+  it("drops every entry a predicate picks, next to each other or not, and keeps the rest", () => {
+    const cache = new TtlCache<string, number>({ maxEntries: 10, ttlMs: 1000 });
+    for (const [i, key] of ["a|1", "a|2", "b|1", "a|3", "a|4", "b|2", "a|5"].entries()) cache.set(key, i);
+    cache.deleteWhere((key) => key.startsWith("a|"));
+    assert.equal(cache.size, 2);
+    assert.equal(cache.peek("b|1"), 2);
+    assert.equal(cache.peek("b|2"), 5);
+    for (const key of ["a|1", "a|2", "a|3", "a|4", "a|5"]) assert.equal(cache.peek(key), undefined, key);
+  });
 });

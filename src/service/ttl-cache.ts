@@ -98,7 +98,8 @@ export class TtlCache<K, V> {
 
   /** Drops the entries whose key satisfies the predicate. */
   deleteWhere(predicate: (key: K) => boolean): void {
-    for (const key of [...this.#entries.keys()]) if (predicate(key)) this.#entries.delete(key);
+    // Deleting the entry just visited is safe while iterating a Map: no copy of the keys is needed
+    for (const key of this.#entries.keys()) if (predicate(key)) this.#entries.delete(key);
   }
 
   /** Drops everything, and keeps loads already running from storing what they find. */

@@ -22,6 +22,8 @@ export interface TestRequest {
   ca?: Buffer;
   /** A new connection each time (TLS reload tests need a fresh handshake). */
   agent?: false;
+  /** Fail instead of hanging when no answer comes within this many ms. */
+  timeoutMs?: number;
 }
 
 /**
@@ -58,6 +60,12 @@ export function send(url: string, spec: TestRequest = {}): Promise<TestAnswer> {
       },
     );
     req.on("error", reject);
+    if (spec.timeoutMs !== undefined) {
+      const limit = spec.timeoutMs;
+      req.setTimeout(limit, () =>
+        req.destroy(new Error(`no answer to ${spec.method ?? "GET"} ${url} within ${limit} ms`)),
+      );
+    }
     if (spec.chunks) {
       for (const chunk of spec.chunks) req.write(chunk);
       req.end();

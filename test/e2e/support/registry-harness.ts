@@ -172,7 +172,8 @@ function tokenAuthConfig(realm: string, certFile: string): string {
   ].join("\n");
 }
 
-function registryConfig(dir: string, port: number, auth: string): string {
+/** The Distribution registry's config for a storage under `dir/storage` on 127.0.0.1:`port`, plus `auth` lines. */
+export function registryConfig(dir: string, port: number, auth: string): string {
   return [
     "version: 0.1",
     "log:",
