@@ -15,7 +15,8 @@ import { trivyReport } from "./generate-reports.js";
 import { pacedLoad, percentile } from "./paced-load.js";
 
 // Admission benchmark of `cipolice serve` (issue 10): cached AdmissionReview throughput as a ratio to a bare
-// node:http server answering the same request with a fixed body (target >= 0.7), p50/p99 at a steady 1,000
+// node:http server answering the same request with a fixed body (target >= 0.7; since a fixed body cannot carry
+// the request's uid, also against a node:http server that parses the review and answers its uid), p50/p99 at a steady 1,000
 // requests/s (target p99 <= 5 ms), uncached requests that resolve a tag on a loopback registry (target p99
 // <= 50 ms), and the memory of 10,000 cached decisions. Each server runs in a process of its own; the load
 // generator (autocannon, or a paced open-loop client) runs in this one.
@@ -209,8 +210,14 @@ async function main(): Promise<void> {
     `  (server CPU time per request answered)             ${`${(floorCpu / floorTotal).toFixed(1)} µs`.padEnd(19)} ${`${(cipoliceCpu / cipoliceTotal).toFixed(1)} µs`.padEnd(19)} ratio ${(floorCpu / floorTotal / (cipoliceCpu / cipoliceTotal)).toFixed(2)}x`,
   );
   const floorJsonRate = floorJsonTotal / (ROUNDS * SECONDS);
+  const webhookRatio = cipoliceRate / floorJsonRate;
+  // A fixed answer cannot carry the request's uid, so no webhook can be that floor: the smallest correct one
+  // parses the review and answers its uid, and the 0.7 target is also checked against it
   console.log(
-    `  (for scale: node:http that also parses the review and answers its uid: ${Math.round(floorJsonRate)} req/s, ${(floorJsonCpu / floorJsonTotal).toFixed(1)} µs CPU per request; cipolice / it ${(cipoliceRate / floorJsonRate).toFixed(2)}x)`,
+    `cached throughput against the smallest correct webhook   ${`${Math.round(floorJsonRate)} req/s`.padEnd(19)} ${`${Math.round(cipoliceRate)} req/s`.padEnd(19)} ratio ${webhookRatio.toFixed(2)}x (>= 0.7) ${verdict(webhookRatio >= 0.7)}`,
+  );
+  console.log(
+    `  (node:http that parses the review and answers its uid: ${(floorJsonCpu / floorJsonTotal).toFixed(1)} µs CPU per request)`,
   );
   console.log(
     `cached p50 / p99 at ${FIXED_RATE} req/s, paced, ${SECONDS} s        ${`${ms(p(pacedFloor, 50))} / ${ms(p(pacedFloor, 99))}`.padEnd(19)} ${`${ms(p(paced, 50))} / ${ms(p(paced, 99))}`.padEnd(19)} p99 <= 5 ms ${verdict(p(paced, 99) <= 5)}  (p99.9 ${ms(p(paced, 99.9))}, max ${ms(p(paced, 100))})`,

@@ -48,8 +48,10 @@ export class Reply {
     // A body not read to its end (refused, or answered before it arrived) would otherwise be read and
     // discarded to keep the connection: closing is cheaper and stops an oversized upload at once.
     if (!this.request.raw.complete && hasBody(this.request)) res.setHeader("connection", "close");
-    res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
-    res.end(body);
+    // Encoded once: Buffer.byteLength and end() would each encode a string
+    const bytes = typeof body === "string" ? Buffer.from(body) : body;
+    res.writeHead(status, { "content-type": contentType, "content-length": bytes.length });
+    res.end(bytes);
     this.metrics?.observe(status, (performance.now() - this.startedAt) / 1000);
     return true;
   }

@@ -39,6 +39,8 @@ export function recordDecision(context: ServeContext, event: DecisionEvent): voi
   const { assessment } = event;
   context.metrics.decision(event.origin, assessment.outcome);
   context.metrics.cache(assessment.cache);
+  // A cache hit with no decision log (most admission traffic) needs neither the time nor an entry
+  if (context.decisionLog === undefined && assessment.cache !== "miss") return;
   const decidedAt = context.now().toISOString();
   const first = assessment.decisions[0];
   context.decisionLog?.write({

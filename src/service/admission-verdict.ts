@@ -48,8 +48,21 @@ export function failModeFor(
 // Rows beyond these are counted, not listed: the API server shows the message to a person
 const MAX_ROWS_PER_IMAGE = 5;
 
+// A cached assessment is one object answered many times: its verdict per mode is made once
+const verdicts = new WeakMap<Assessment, Partial<Record<FailMode, ImageVerdict>>>();
+
 /** Applies a fail mode to an assessment: allowed or not, why, and the warnings to return. */
 export function verdictFor(assessment: Assessment, mode: FailMode): ImageVerdict {
+  let byMode = verdicts.get(assessment);
+  if (byMode === undefined) {
+    byMode = {};
+    verdicts.set(assessment, byMode);
+  }
+  byMode[mode] ??= makeVerdict(assessment, mode);
+  return byMode[mode];
+}
+
+function makeVerdict(assessment: Assessment, mode: FailMode): ImageVerdict {
   const image = terminalLine(assessment.image);
   const warnings = warnRows(assessment).map((row) => `${image}: ${row}`);
   if (assessment.outcome === "pass") return { image: assessment.image, allowed: true, warnings, mode };

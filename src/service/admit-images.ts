@@ -34,10 +34,34 @@ export async function admitImages(
   settings: AdmissionSettings,
   deadline: number,
 ): Promise<AdmissionResult> {
-  const mode = failModeFor(context.namespace, settings.failModes, settings.defaultFailMode);
-  const assessments = await Promise.all(references.map((image) => assessor.assess(image, context, deadline)));
+  const mode = modeOf(context.namespace, settings);
+  // Answers already known need no promise each: most admission requests end here
+  const known = references.map((image) => assessor.known(image, context));
+  const assessments = known.every((a) => a !== undefined)
+    ? (known as Assessment[])
+    : await Promise.all(references.map((image, i) => known[i] ?? assessor.assess(image, context, deadline)));
   const verdicts = assessments.map((a) => verdictFor(a, mode));
   return { verdict: admissionVerdict(verdicts), mode, assessments, verdicts };
+}
+
+// Namespaces are few and asked about all the time: their fail mode is looked up once per settings
+const modes = new WeakMap<AdmissionSettings, Map<string, FailMode>>();
+const MAX_REMEMBERED_NAMESPACES = 10_000;
+
+function modeOf(namespace: string | undefined, settings: AdmissionSettings): FailMode {
+  if (namespace === undefined) return settings.defaultFailMode;
+  let known = modes.get(settings);
+  if (known === undefined) {
+    known = new Map();
+    modes.set(settings, known);
+  }
+  let mode = known.get(namespace);
+  if (mode === undefined) {
+    mode = failModeFor(namespace, settings.failModes, settings.defaultFailMode);
+    if (known.size >= MAX_REMEMBERED_NAMESPACES) known.clear();
+    known.set(namespace, mode);
+  }
+  return mode;
 }
 
 /** The answer when nothing could be decided in time: every image unknown, under the namespace's fail mode. */

@@ -64,6 +64,7 @@ export interface AssessorDeps {
 }
 
 const DAY_MS = 86_400_000;
+const PAST_DEADLINE = "it was not decided before the deadline";
 
 /**
  * Decides images for admission and the API: gathers only what the selected policies need (a bundle of
@@ -76,6 +77,8 @@ export class ImageAssessor {
   readonly #options: AssessorOptions;
   #bundles: BundleSet;
   readonly #decisions: TtlCache<string, Assessment>;
+  /** Answers by the question as asked (reference text and context), for repeated questions. */
+  readonly #answers: TtlCache<string, Assessment>;
   readonly #digests: TtlCache<string, string>;
   readonly #revisions: TtlCache<string, number>;
   readonly #imageFacts: TtlCache<string, ImageFacts>;
@@ -88,6 +91,12 @@ export class ImageAssessor {
     this.#decisions = new TtlCache({
       maxEntries: options.maxEntries,
       ttlMs: (a) => (a.outcome === "unknown" ? options.unknownTtlMs : options.decisionTtlMs),
+    });
+    // A tag may move: an answer by tag lives no longer than the tag's resolution
+    const answerTtl = Math.min(options.decisionTtlMs, options.tagTtlMs);
+    this.#answers = new TtlCache({
+      maxEntries: options.maxEntries,
+      ttlMs: (a) => (a.outcome === "unknown" ? Math.min(options.unknownTtlMs, answerTtl) : answerTtl),
     });
     this.#digests = new TtlCache({ maxEntries: options.maxEntries, ttlMs: options.tagTtlMs });
     // Revisions change only through pushes, which notify every replica; the TTL is a safety net for lost notices
@@ -106,10 +115,13 @@ export class ImageAssessor {
   setBundles(bundles: BundleSet): void {
     this.#bundles = bundles;
     this.#decisions.clear();
+    this.#answers.clear();
   }
 
   /** Forgets what is cached about a digest's reports (all digests when undefined). */
   invalidate(digest: string | undefined): void {
+    // Which answers rest on the digest is not kept: pushes are rare next to questions, so all go
+    this.#answers.clear();
     if (digest === undefined) {
       this.#revisions.clear();
       this.#decisions.clear();
@@ -130,7 +142,26 @@ export class ImageAssessor {
    * Decides one image in a context. Never throws for what the image or the outside world does: an image
    * that cannot be decided is an unknown outcome with its reason. Resolves by `deadline` at the latest.
    */
+  /** The answer to a question asked before and still fresh, without waiting; undefined when there is none. */
+  known(image: string, context: AssessContext): Assessment | undefined {
+    return this.#answers.peek(answerKey(image, context));
+  }
+
   async assess(image: string, context: AssessContext, deadline: number): Promise<Assessment> {
+    // The same question asked again (most admission traffic) is answered without parsing or timers
+    const frontKey = answerKey(image, context);
+    const known = this.#answers.peek(frontKey);
+    if (known !== undefined) return known;
+    const generation = this.#answers.generation;
+    const answer = await this.#assessAnew(image, context, deadline);
+    // Not one past the deadline (the work goes on and fills the caches below), nor one a push made stale
+    if (answer.reason !== PAST_DEADLINE && generation === this.#answers.generation) {
+      this.#answers.set(frontKey, { ...answer, cache: "hit" });
+    }
+    return answer;
+  }
+
+  async #assessAnew(image: string, context: AssessContext, deadline: number): Promise<Assessment> {
     let ref: ImageRef;
     try {
       ref = parseImageReference(image);
@@ -290,8 +321,12 @@ export class ImageAssessor {
   }
 
   #pastDeadline(image: string, ref: ImageRef): Assessment {
-    return unknown(image, ref.digest, "it was not decided before the deadline");
+    return unknown(image, ref.digest, PAST_DEADLINE);
   }
+}
+
+function answerKey(image: string, context: AssessContext): string {
+  return `${image}\u0000${context.namespace ?? ""}\u0000${context.environment ?? ""}`;
 }
 
 function unknown(image: string, digest: string | undefined, reason: string): Assessment {

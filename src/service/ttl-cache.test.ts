@@ -90,3 +90,16 @@ describe("TtlCache", () => {
     for (const key of ["a|1", "a|2", "a|3", "a|4", "a|5"]) assert.equal(cache.peek(key), undefined, key);
   });
 });
+
+describe("TtlCache invalidation while a load runs", () => {
+  it("does not store a value whose load started before entries were deleted", async () => {
+    const cache = new TtlCache<string, number>({ maxEntries: 10, ttlMs: 1000 });
+    let release: (v: number) => void = () => {};
+    const pending = cache.get("rev:a", () => new Promise<number>((r) => (release = r)));
+    cache.deleteWhere((key) => key === "rev:a");
+    release(1);
+    assert.equal(await pending, 1, "the caller still gets its answer");
+    assert.equal(cache.peek("rev:a"), undefined, "but the next caller loads again");
+    assert.equal(await cache.get("rev:a", async () => 2), 2);
+  });
+});

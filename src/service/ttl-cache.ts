@@ -34,6 +34,11 @@ export class TtlCache<K, V> {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Grows at every clear(): a caller that computed a value outside get() stores it only if this is unchanged. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Entries held now, fresh or not yet evicted. */
   get size(): number {
     return this.#entries.size;
@@ -96,8 +101,11 @@ export class TtlCache<K, V> {
     }
   }
 
-  /** Drops the entries whose key satisfies the predicate. */
+  /** Drops the entries whose key satisfies the predicate, and keeps loads already running from storing. */
   deleteWhere(predicate: (key: K) => boolean): void {
+    // A load running now may have read what made these entries stale: it must not store its value either
+    this.#generation++;
+    this.#loading.clear();
     // Deleting the entry just visited is safe while iterating a Map: no copy of the keys is needed
     for (const key of this.#entries.keys()) if (predicate(key)) this.#entries.delete(key);
   }

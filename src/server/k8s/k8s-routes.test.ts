@@ -122,4 +122,18 @@ describe("admission answers to the same verdict", () => {
     assert.equal(warned.warnings?.length, 1);
     assert.match(warned.warnings?.[0] ?? "", /team\/shop:latest/);
   });
+
+  test("a uid with quotes and unicode is carried exactly, and deep nesting elsewhere in the review is harmless", async () => {
+    const uid = 'quo"te\\ \u2028 ü-7';
+    const deep = JSON.parse(review(uid, "docker.io/team/shop:1"));
+    // 200,000 nested lists under an annotation: read at fixed paths, the review is never walked
+    deep.request.object.metadata.annotations = { x: "PLACEHOLDER" };
+    const body = JSON.stringify(deep).replace(
+      '"PLACEHOLDER"',
+      `${"[".repeat(200_000)}${"]".repeat(200_000)}`,
+    );
+    const answer = (await admit(body)).response as { uid: string; allowed: boolean };
+    assert.equal(answer.uid, uid);
+    assert.equal(answer.allowed, true);
+  });
 });

@@ -1,3 +1,4 @@
+import type { ImageVerdict } from "../../service/admission-verdict.js";
 import { type AdmissionResult, admissionPastDeadline, admitImages } from "../../service/admit-images.js";
 import type { ParsedRequest } from "../request.js";
 import type { Routes } from "../router.js";
@@ -15,6 +16,7 @@ import { ADMISSION_PATH, IMAGE_REVIEW_PATH } from "./paths.js";
 const ASSESS_MARGIN_MS = 100;
 // Distinct admission answers remembered (a few per image and namespace in use); the oldest go first
 const ANSWER_MEMO_ENTRIES = 1000;
+const JSON_TYPE = "application/json";
 
 // What the deadline fallback needs from a request whose body was already read
 const pending = new WeakMap<
@@ -42,7 +44,8 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
       admissionPath,
       async (req, res) => {
         const started = Date.now();
-        const review = parseAdmissionReview(await req.json());
+        // The review is read at fixed paths only, never walked, so deep nesting elsewhere in it is harmless
+        const review = parseAdmissionReview(await req.json({ walk: false }));
         if (!review.inspected) {
           req.log.info(
             { uid: review.uid, kind: review.kind.kind, skipped: review.skipped },
@@ -63,7 +66,7 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
           context.admission,
           started + deadlineMs - ASSESS_MARGIN_MS,
         );
-        res.json(200, respond(result));
+        res.send(200, respond(result), JSON_TYPE);
       },
       {
         ...routeOptions,
@@ -71,12 +74,12 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
         onDeadline: (req, res) => {
           const known = pending.get(req);
           if (!known) return;
-          res.json(
-            200,
-            known.respond(
-              admissionPastDeadline(known.references, known.namespace || undefined, context.admission),
-            ),
+          const late = admissionPastDeadline(
+            known.references,
+            known.namespace || undefined,
+            context.admission,
           );
+          res.send(200, known.respond(late) as string, JSON_TYPE);
         },
       },
     );
@@ -84,7 +87,7 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
       imageReviewPath,
       async (req, res) => {
         const started = Date.now();
-        const review = parseImageReview(await req.json());
+        const review = parseImageReview(await req.json({ walk: false }));
         const respond = (result: AdmissionResult) => {
           for (const [i, assessment] of result.assessments.entries()) {
             recordDecision(context, {
@@ -151,14 +154,16 @@ function answerAdmission(
 }
 
 /**
- * admissionResponse with its answers remembered: a cached decision gives the same verdict on every request,
- * and cleaning and bounding its text (warnings cut to what the API server passes on) cost more than the rest
- * of a cached answer. Only the request's uid differs between answers to the same verdict.
+ * admissionResponse with its answers remembered as JSON text: a cached decision gives the same verdict on
+ * every request, and cleaning, bounding and serializing its text cost more than the rest of a cached answer.
+ * Only the request's uid differs between answers to the same verdict; it is spliced into the text.
  */
 function admissionAnswerMemo(
   maxEntries: number,
-): (review: AdmissionRequestImages, result: AdmissionResult) => AdmissionReviewResponse {
-  const answers = new Map<string, Omit<AdmissionReviewResponse["response"], "uid">>();
+): (review: AdmissionRequestImages, result: AdmissionResult) => string {
+  const byText = new Map<string, AnswerText>();
+  // One image's verdict is one object while its decision is cached: no key text to build
+  const byVerdict = new WeakMap<ImageVerdict, Partial<Record<string, AnswerText>>>();
   return (review, result) => {
     const { allowed, message, warnings } = result.verdict;
     const answer = {
@@ -167,22 +172,45 @@ function admissionAnswerMemo(
       ...(warnings.length > 0 ? { warnings } : {}),
     };
     // An empty uid is refused by admissionResponse: let it say so
-    if (review.uid === "") return admissionResponse(review, answer);
-    // Each part with its length, so that no two verdicts share a key whatever their text holds
-    let key = `${review.apiVersion}|${allowed}|${message?.length ?? -1}:${message ?? ""}`;
-    for (const warning of warnings) key += `|${warning.length}:${warning}`;
-    const known = answers.get(key);
-    if (known !== undefined) {
-      return {
-        apiVersion: review.apiVersion,
-        kind: "AdmissionReview",
-        response: { uid: review.uid, ...known },
-      };
+    if (review.uid === "") return JSON.stringify(admissionResponse(review, answer));
+    const only = result.verdicts.length === 1 ? result.verdicts[0] : undefined;
+    let known: AnswerText | undefined;
+    let key = "";
+    if (only !== undefined) {
+      known = byVerdict.get(only)?.[review.apiVersion];
+    } else {
+      // Each part with its length, so that no two verdicts share a key whatever their text holds
+      key = `${review.apiVersion}|${allowed}|${message?.length ?? -1}:${message ?? ""}`;
+      for (const warning of warnings) key += `|${warning.length}:${warning}`;
+      known = byText.get(key);
     }
-    const built = admissionResponse(review, answer);
-    const { uid: _uid, ...rest } = built.response;
-    if (answers.size >= maxEntries) answers.delete(answers.keys().next().value as string);
-    answers.set(key, rest);
-    return built;
+    if (known === undefined) {
+      known = answerText(admissionResponse({ apiVersion: review.apiVersion, uid: UID_MARK }, answer));
+      if (only !== undefined) {
+        const entry = byVerdict.get(only) ?? {};
+        entry[review.apiVersion] = known;
+        byVerdict.set(only, entry);
+      } else {
+        if (byText.size >= maxEntries) byText.delete(byText.keys().next().value as string);
+        byText.set(key, known);
+      }
+    }
+    return `${known.before}${JSON.stringify(review.uid)}${known.after}`;
   };
+}
+
+/** An answer's JSON text around its uid. */
+interface AnswerText {
+  before: string;
+  after: string;
+}
+
+// A uid no request has (NUL characters), found again in the serialized answer to cut it there
+const UID_MARK = "\u0000uid\u0000";
+
+function answerText(response: AdmissionReviewResponse): AnswerText {
+  const text = JSON.stringify(response);
+  const mark = JSON.stringify(UID_MARK);
+  const at = text.indexOf(mark);
+  return { before: text.slice(0, at), after: text.slice(at + mark.length) };
 }
