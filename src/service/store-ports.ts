@@ -74,8 +74,75 @@ export interface DecisionStore {
   listDecisions(query: DecisionQuery): Promise<DecisionRecord[]>;
 }
 
+/** How one action of a rule ended, as the store keeps it (the executor's ActionOutcome, flattened). */
+export interface ActionRecord {
+  /** The action line as written (`./label.sh`, `containeractions.py:mark`). */
+  action: string;
+  /** Rules file and line of the action (`clair.rules:5`). */
+  at: string;
+  status: "ok" | "failed" | "timed_out" | "skipped";
+  output?: string;
+  error?: string;
+  startedAt: string;
+  durationMs: number;
+}
+
+/** What became of one event message (a registry or scanner notification, an AMQP message, a test message). */
+export interface EventRecord {
+  /** The message id: AMQP `messageId`, a sender's delivery id, or a hash of the body when the sender gives none. */
+  messageId: string;
+  /** Where it came from: `amqp:QUEUE`, `http:harbor`, `http:distribution`, `test`, … */
+  source: string;
+  /** `running` while a worker holds it; `done` after its actions ran; `dead_lettered` when it was given up. */
+  state: "running" | "done" | "dead_lettered";
+  receivedAt: string;
+  finishedAt?: string;
+  /** The message as the rules saw it (absent when it could not be read). */
+  message?: Record<string, unknown>;
+  outcomes: ActionRecord[];
+  /** Why it was dead-lettered, or what went wrong. */
+  reason?: string;
+}
+
+/** The ledger of event messages: what makes consumers idempotent across redeliveries and replicas. */
+export interface EventStore {
+  /**
+   * Claims a message id for processing. `new`: the caller runs it (a first claim, or a claim older than
+   * `leaseMs` whose worker is presumed gone); `done`: it was finished or dead-lettered before, so the caller
+   * acknowledges without running anything; `busy`: another worker holds a live claim.
+   */
+  claimEvent(messageId: string, source: string, now: Date, leaseMs: number): Promise<"new" | "done" | "busy">;
+  /** Records the end of a claimed message with its action outcomes. */
+  finishEvent(
+    messageId: string,
+    result: Pick<EventRecord, "state" | "message" | "outcomes" | "reason">,
+    now: Date,
+  ): Promise<void>;
+  /** Event records, newest first, optionally one id (the adapters cap `limit` at 1,000). */
+  listEvents(query: { messageId?: string; limit: number }): Promise<EventRecord[]>;
+}
+
+/** A verdict set for an image by a rule action (`accept`, `reject`): admission reads it before evaluating. */
+export interface ImageVerdict {
+  /** Manifest digest (`sha256:…`) or, when the message named no digest, the reference as written. */
+  subject: string;
+  verdict: "accept" | "reject";
+  reason: string;
+  /** What set it: `rules FILE:LINE` with the message id. */
+  setBy: string;
+  setAt: string;
+}
+
+/** Verdicts that rule actions put on images. */
+export interface VerdictStore {
+  /** Sets (replacing) the verdict of a subject. */
+  putVerdict(verdict: ImageVerdict): Promise<void>;
+  /** The verdict of a subject, if any. */
+  getVerdict(subject: string): Promise<ImageVerdict | undefined>;
+}
+
 /** The whole store a server opens: every port, plus its life cycle. */
-export interface Store extends ReportStore, DecisionStore {
+export interface Store extends ReportStore, DecisionStore, EventStore, VerdictStore {
   /** `sqlite` or `postgres`, for logs and readiness. */
   readonly kind: "sqlite" | "postgres";
   /** Where it lives, without secrets (a file path, or a PostgreSQL URL with the password left out). */

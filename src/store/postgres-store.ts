@@ -2,6 +2,8 @@ import pg from "pg";
 import type {
   DecisionQuery,
   DecisionRecord,
+  EventRecord,
+  ImageVerdict,
   NewReport,
   Store,
   StoredReport,
@@ -14,13 +16,19 @@ import { postgresLocation } from "./postgres-location.js";
 import { closedStoreError, storeError } from "./store-error.js";
 import { type OpenStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from "./store-options.js";
 import {
+  claimEventSql,
+  claimResultOf,
   type DecisionRow,
   decisionFilters,
   decisionFromRow,
   decisionLimit,
+  type EventRow,
+  eventFromRow,
   lastByName,
   reportFromRow,
   storedTime,
+  type VerdictRow,
+  verdictFromRow,
 } from "./store-rows.js";
 
 /** Key of the advisory lock that serializes migrations across replicas starting together ("cipm"). */
@@ -220,6 +228,91 @@ class PostgresStore implements Store {
       return result.rows.map((row) =>
         decisionFromRow({ ...row, decided_at: (row.decided_at as Date).toISOString() } as DecisionRow),
       );
+    });
+  }
+
+  async claimEvent(
+    messageId: string,
+    source: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<"new" | "done" | "busy"> {
+    const at = storedTime(now, `the claim time of event ${messageId}`, this.location);
+    const staleBefore = new Date(now.getTime() - leaseMs).toISOString();
+    // Not idempotent: a lost answer to a claim that took the row would read back as "busy" (safe, not wrong)
+    return this.#run(`claim event ${messageId}`, false, async (client) => {
+      const claimed = await client.query(
+        claimEventSql((n) => `$${n}`),
+        [messageId, source, at, staleBefore],
+      );
+      if (claimed.rows.length > 0) return "new" as const;
+      const state = await client.query("SELECT state FROM events WHERE message_id = $1", [messageId]);
+      return claimResultOf(state.rows[0]?.state as string | undefined);
+    });
+  }
+
+  async finishEvent(
+    messageId: string,
+    result: Pick<EventRecord, "state" | "message" | "outcomes" | "reason">,
+    now: Date,
+  ): Promise<void> {
+    const at = storedTime(now, `the end time of event ${messageId}`, this.location);
+    await this.#run(`record the end of event ${messageId}`, true, (client) =>
+      client.query(
+        `UPDATE events SET state = $2, finished_at = $3, message = $4::json, outcomes = $5::json, reason = $6
+         WHERE message_id = $1`,
+        [
+          messageId,
+          result.state,
+          at,
+          result.message === undefined ? null : JSON.stringify(result.message),
+          JSON.stringify(result.outcomes),
+          result.reason ?? null,
+        ],
+      ),
+    );
+  }
+
+  async listEvents(query: { messageId?: string; limit: number }): Promise<EventRecord[]> {
+    const limit = decisionLimit(query.limit);
+    const byId = query.messageId !== undefined;
+    const sql = `SELECT message_id, source, state, received_at, finished_at, message, outcomes, reason FROM events
+      ${byId ? "WHERE message_id = $1 ORDER BY seq DESC LIMIT $2" : "ORDER BY received_at DESC, seq DESC LIMIT $1"}`;
+    return this.#run("read events", true, async (client) => {
+      if (limit === 0) return [];
+      const result = await client.query(sql, byId ? [query.messageId, limit] : [limit]);
+      return result.rows.map((row) =>
+        eventFromRow({
+          ...row,
+          received_at: (row.received_at as Date).toISOString(),
+          finished_at: row.finished_at === null ? null : (row.finished_at as Date).toISOString(),
+        } as EventRow),
+      );
+    });
+  }
+
+  async putVerdict(verdict: ImageVerdict): Promise<void> {
+    const at = storedTime(verdict.setAt, `the verdict on ${verdict.subject}`, this.location);
+    await this.#run(`record the verdict on ${verdict.subject}`, true, (client) =>
+      client.query(
+        `INSERT INTO verdicts (subject, verdict, reason, set_by, set_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (subject) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,
+           set_by = excluded.set_by, set_at = excluded.set_at`,
+        [verdict.subject, verdict.verdict, verdict.reason, verdict.setBy, at],
+      ),
+    );
+  }
+
+  async getVerdict(subject: string): Promise<ImageVerdict | undefined> {
+    return this.#run(`read the verdict on ${subject}`, true, async (client) => {
+      const result = await client.query(
+        "SELECT subject, verdict, reason, set_by, set_at FROM verdicts WHERE subject = $1",
+        [subject],
+      );
+      const row = result.rows[0];
+      return row === undefined
+        ? undefined
+        : verdictFromRow({ ...row, set_at: (row.set_at as Date).toISOString() } as VerdictRow);
     });
   }
 

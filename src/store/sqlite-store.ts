@@ -4,6 +4,8 @@ import Database from "better-sqlite3";
 import type {
   DecisionQuery,
   DecisionRecord,
+  EventRecord,
+  ImageVerdict,
   NewReport,
   Store,
   StoredReport,
@@ -13,14 +15,20 @@ import { MIGRATIONS_TABLE, pendingMigrations } from "./migrations/index.js";
 import { closedStoreError, driverCode, storeError } from "./store-error.js";
 import { type OpenStoreOptions, resolveStoreOptions } from "./store-options.js";
 import {
+  claimEventSql,
+  claimResultOf,
   type DecisionRow,
   decisionFilters,
   decisionFromRow,
   decisionLimit,
+  type EventRow,
+  eventFromRow,
   lastByName,
   type ReportRow,
   reportFromRow,
   storedTime,
+  type VerdictRow,
+  verdictFromRow,
 } from "./store-rows.js";
 
 /** The in-memory database spec (`sqlite::memory:`): one private database per store, gone at close. */
@@ -186,6 +194,74 @@ class SqliteStore implements Store {
     });
   }
 
+  async claimEvent(
+    messageId: string,
+    source: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<"new" | "done" | "busy"> {
+    return this.#run(`claim event ${messageId}`, (db) => {
+      const at = storedTime(now, `the claim time of event ${messageId}`, this.location);
+      const staleBefore = new Date(now.getTime() - leaseMs).toISOString();
+      const s = this.#statements;
+      return db.transaction(() => {
+        if (s.claimEvent.get({ p1: messageId, p2: source, p3: at, p4: staleBefore }) !== undefined)
+          return "new" as const;
+        return claimResultOf(s.eventState.get(messageId) as string | undefined);
+      })();
+    });
+  }
+
+  async finishEvent(
+    messageId: string,
+    result: Pick<EventRecord, "state" | "message" | "outcomes" | "reason">,
+    now: Date,
+  ): Promise<void> {
+    this.#run(`record the end of event ${messageId}`, () => {
+      const at = storedTime(now, `the end time of event ${messageId}`, this.location);
+      this.#statements.finishEvent.run({
+        id: messageId,
+        state: result.state,
+        at,
+        message: result.message === undefined ? null : JSON.stringify(result.message),
+        outcomes: JSON.stringify(result.outcomes),
+        reason: result.reason ?? null,
+      });
+    });
+  }
+
+  async listEvents(query: { messageId?: string; limit: number }): Promise<EventRecord[]> {
+    return this.#run("read events", () => {
+      const limit = decisionLimit(query.limit);
+      if (limit === 0) return [];
+      const s = this.#statements;
+      const rows = (
+        query.messageId === undefined ? s.listEvents.all(limit) : s.listEventsById.all(query.messageId, limit)
+      ) as (Omit<EventRow, "message" | "outcomes"> & { message: string | null; outcomes: string })[];
+      return rows.map((row) =>
+        eventFromRow({
+          ...row,
+          message: row.message === null ? null : JSON.parse(row.message),
+          outcomes: JSON.parse(row.outcomes),
+        }),
+      );
+    });
+  }
+
+  async putVerdict(verdict: ImageVerdict): Promise<void> {
+    this.#run(`record the verdict on ${verdict.subject}`, () => {
+      const at = storedTime(verdict.setAt, `the verdict on ${verdict.subject}`, this.location);
+      this.#statements.putVerdict.run(verdict.subject, verdict.verdict, verdict.reason, verdict.setBy, at);
+    });
+  }
+
+  async getVerdict(subject: string): Promise<ImageVerdict | undefined> {
+    return this.#run(`read the verdict on ${subject}`, () => {
+      const row = this.#statements.getVerdict.get(subject) as VerdictRow | undefined;
+      return row === undefined ? undefined : verdictFromRow(row);
+    });
+  }
+
   async ping(): Promise<void> {
     this.#run("reach the store", (db) => db.prepare("SELECT 1").get());
   }
@@ -244,8 +320,25 @@ function prepareStatements(db: Database.Database) {
     listDecisionsByImage: db.prepare(listDecisionsSql("WHERE image = ?")),
     listDecisionsByDigest: db.prepare(listDecisionsSql("WHERE digest = ?")),
     listDecisionsByBoth: db.prepare(listDecisionsSql("WHERE image = ? AND digest = ?")),
+    claimEvent: db.prepare(claimEventSql((n) => `@p${n}`)),
+    eventState: db.prepare("SELECT state FROM events WHERE message_id = ?").pluck(),
+    finishEvent: db.prepare(
+      `UPDATE events SET state = @state, finished_at = @at, message = @message, outcomes = @outcomes,
+         reason = @reason WHERE message_id = @id`,
+    ),
+    listEvents: db.prepare(`${EVENTS_SELECT} ORDER BY received_at DESC, seq DESC LIMIT ?`),
+    listEventsById: db.prepare(`${EVENTS_SELECT} WHERE message_id = ? ORDER BY seq DESC LIMIT ?`),
+    putVerdict: db.prepare(
+      `INSERT INTO verdicts (subject, verdict, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (subject) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,
+         set_by = excluded.set_by, set_at = excluded.set_at`,
+    ),
+    getVerdict: db.prepare("SELECT subject, verdict, reason, set_by, set_at FROM verdicts WHERE subject = ?"),
   };
 }
+
+const EVENTS_SELECT =
+  "SELECT message_id, source, state, received_at, finished_at, message, outcomes, reason FROM events";
 
 function listDecisionsSql(where: string): string {
   return `SELECT decision_id, image, digest, outcome, origin, namespace, decided_at, decision, reason

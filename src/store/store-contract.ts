@@ -357,6 +357,142 @@ export function describeStoreContract(
         }));
     });
 
+    describe("events", () => {
+      it("a first claim runs the message; a second claim while it runs is busy; after finishing it is done", () =>
+        withStore(async (store) => {
+          const id = randomUUID();
+          const now = new Date("2026-03-02T08:00:00.000Z");
+          assert.equal(await store.claimEvent(id, "amqp:events", now, 60_000), "new");
+          assert.equal(
+            await store.claimEvent(id, "amqp:events", new Date(now.getTime() + 1_000), 60_000),
+            "busy",
+          );
+          const outcomes = [
+            {
+              action: "./label.sh",
+              at: "clair.rules:5",
+              status: "ok" as const,
+              output: "labelled\n",
+              startedAt: now.toISOString(),
+              durationMs: 12,
+            },
+          ];
+          await store.finishEvent(
+            id,
+            { state: "done", message: { image: "nginx:latest", level: 3 }, outcomes },
+            now,
+          );
+          assert.equal(
+            await store.claimEvent(id, "amqp:events", new Date(now.getTime() + 120_000), 60_000),
+            "done",
+          );
+          const [record] = await store.listEvents({ messageId: id, limit: 10 });
+          assert.deepEqual(record, {
+            messageId: id,
+            source: "amqp:events",
+            state: "done",
+            receivedAt: now.toISOString(),
+            finishedAt: now.toISOString(),
+            message: { image: "nginx:latest", level: 3 },
+            outcomes,
+          });
+        }));
+
+      it("a claim older than the lease is taken over (its worker is presumed gone)", () =>
+        withStore(async (store) => {
+          const id = randomUUID();
+          const now = new Date("2026-03-02T08:00:00.000Z");
+          assert.equal(await store.claimEvent(id, "amqp:events", now, 30_000), "new");
+          assert.equal(
+            await store.claimEvent(id, "amqp:events", new Date(now.getTime() + 29_000), 30_000),
+            "busy",
+          );
+          assert.equal(
+            await store.claimEvent(id, "amqp:events", new Date(now.getTime() + 31_000), 30_000),
+            "new",
+          );
+        }));
+
+      it("only one of two replicas claiming the same message at once gets to run it", async () => {
+        const [a, b] = await Promise.all([open(), open()]);
+        try {
+          const ids = Array.from({ length: 20 }, () => randomUUID());
+          const now = new Date();
+          const claims = await Promise.all(
+            ids.flatMap((id) => [
+              a.claimEvent(id, "amqp:q", now, 60_000),
+              b.claimEvent(id, "amqp:q", now, 60_000),
+            ]),
+          );
+          for (let i = 0; i < ids.length; i++) {
+            const pair = claims.slice(2 * i, 2 * i + 2).sort();
+            assert.deepEqual(pair, ["busy", "new"], `message ${i}: ${pair.join(", ")}`);
+          }
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      });
+
+      it("a dead-lettered message keeps its reason and is never run again", () =>
+        withStore(async (store) => {
+          const id = randomUUID();
+          const now = new Date();
+          await store.claimEvent(id, "amqp:events", now, 1_000);
+          await store.finishEvent(
+            id,
+            { state: "dead_lettered", outcomes: [], reason: "the body is not JSON" },
+            now,
+          );
+          assert.equal(
+            await store.claimEvent(id, "amqp:events", new Date(now.getTime() + 10_000), 1_000),
+            "done",
+          );
+          const [record] = await store.listEvents({ messageId: id, limit: 1 });
+          assert.equal(record?.state, "dead_lettered");
+          assert.equal(record?.reason, "the body is not JSON");
+          assert.equal(record?.message, undefined);
+        }));
+
+      it("lists events newest first, at most the limit", () =>
+        withStore(async (store) => {
+          const base = Date.parse("2030-01-01T00:00:00.000Z") + Math.floor(Math.random() * 1e9);
+          const ids = [randomUUID(), randomUUID(), randomUUID()];
+          for (const [i, id] of ids.entries())
+            await store.claimEvent(id, "test", new Date(base + i * 1_000), 1_000);
+          const listed = await store.listEvents({ limit: 2 });
+          assert.deepEqual(
+            listed.map((e) => e.messageId),
+            [ids[2], ids[1]],
+          );
+        }));
+    });
+
+    describe("verdicts", () => {
+      it("stores a verdict per subject, a later one replacing it", () =>
+        withStore(async (store) => {
+          const subject = freshDigest();
+          assert.equal(await store.getVerdict(subject), undefined);
+          const first = {
+            subject,
+            verdict: "reject" as const,
+            reason: "level 7 finding",
+            setBy: "rules clair.rules:4 (message m-1)",
+            setAt: "2026-03-02T08:00:00.000Z",
+          };
+          await store.putVerdict(first);
+          assert.deepEqual(await store.getVerdict(subject), first);
+          const second = {
+            ...first,
+            verdict: "accept" as const,
+            reason: "rescanned",
+            setAt: "2026-03-02T09:00:00.000Z",
+          };
+          await store.putVerdict(second);
+          assert.deepEqual(await store.getVerdict(subject), second);
+        }));
+    });
+
     describe("life cycle", () => {
       it("answers ping, names its kind and location without a password", () =>
         withStore(async (store) => {

@@ -1,5 +1,12 @@
 import { CipError } from "../model/index.js";
-import type { DecisionRecord, NewReport, StoredReport } from "../service/store-ports.js";
+import type {
+  ActionRecord,
+  DecisionRecord,
+  EventRecord,
+  ImageVerdict,
+  NewReport,
+  StoredReport,
+} from "../service/store-ports.js";
 
 /** Most decisions one `listDecisions` call returns, whatever the query asks. */
 export const MAX_DECISIONS = 1_000;
@@ -110,4 +117,69 @@ export function decisionFromRow(row: DecisionRow): DecisionRecord {
     record.decision = row.decision as NonNullable<DecisionRecord["decision"]>;
   if (row.reason !== null) record.reason = row.reason;
   return record;
+}
+
+/** An events row as both adapters read it (times already ISO strings, JSON already parsed). */
+export interface EventRow {
+  message_id: string;
+  source: string;
+  state: string;
+  received_at: string;
+  finished_at: string | null;
+  message: unknown;
+  outcomes: unknown;
+  reason: string | null;
+}
+
+/** An event record from its row, leaving out what was never given. */
+export function eventFromRow(row: EventRow): EventRecord {
+  const record: EventRecord = {
+    messageId: row.message_id,
+    source: row.source,
+    state: row.state as EventRecord["state"],
+    receivedAt: row.received_at,
+    outcomes: Array.isArray(row.outcomes) ? (row.outcomes as ActionRecord[]) : [],
+  };
+  if (row.finished_at !== null) record.finishedAt = row.finished_at;
+  if (row.message !== null && row.message !== undefined)
+    record.message = row.message as Record<string, unknown>;
+  if (row.reason !== null) record.reason = row.reason;
+  return record;
+}
+
+/** A verdicts row as both adapters read it. */
+export interface VerdictRow {
+  subject: string;
+  verdict: string;
+  reason: string;
+  set_by: string;
+  set_at: string;
+}
+
+/** An image verdict from its row. */
+export function verdictFromRow(row: VerdictRow): ImageVerdict {
+  return {
+    subject: row.subject,
+    verdict: row.verdict as ImageVerdict["verdict"],
+    reason: row.reason,
+    setBy: row.set_by,
+    setAt: row.set_at,
+  };
+}
+
+/**
+ * The claim statement both dialects run: a first claim inserts a running row; a running row whose claim is
+ * older than the lease is taken over; anything else is left alone and returns no row (then read its state).
+ */
+export function claimEventSql(param: (n: number) => string): string {
+  return `INSERT INTO events (message_id, source, state, received_at, claimed_at)
+    VALUES (${param(1)}, ${param(2)}, 'running', ${param(3)}, ${param(3)})
+    ON CONFLICT (message_id) DO UPDATE SET claimed_at = excluded.claimed_at, source = excluded.source
+      WHERE events.state = 'running' AND events.claimed_at < ${param(4)}
+    RETURNING state`;
+}
+
+/** What a claim that changed no row means, from the row's state. */
+export function claimResultOf(state: string | undefined): "done" | "busy" {
+  return state === "running" ? "busy" : "done";
 }
