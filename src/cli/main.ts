@@ -3,6 +3,7 @@ import { terminalText } from "../model/terminal-safe.js";
 import { checkCommand } from "./commands/check.js";
 import { factsCommand } from "./commands/facts.js";
 import { policyCommand } from "./commands/policy.js";
+import { rulesCommand } from "./commands/rules.js";
 import { serveCommand } from "./commands/serve.js";
 import { EXIT } from "./exit-codes.js";
 import { formatError } from "./print-error.js";
@@ -33,6 +34,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(checkCommand(setExitCode, "explain"));
   program.addCommand(factsCommand(setExitCode));
   program.addCommand(policyCommand(setExitCode));
+  program.addCommand(rulesCommand(setExitCode));
   program.addCommand(serveCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());

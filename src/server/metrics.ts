@@ -26,6 +26,8 @@ export interface ServerMetrics {
   cache(result: CacheResult): void;
   /** One failed store operation. */
   storeError(): void;
+  /** Event messages received from a sender (`harbor`, `distribution`, …). */
+  events(sender: string, messages: number): void;
   /** The Prometheus text exposition and its content type. */
   exposition(): Promise<{ contentType: string; text: string }>;
 }
@@ -59,7 +61,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     ["result"],
   );
   const storeErrors = new FastCounter("cipolice_store_errors_total", "Store operations that failed", []);
-  for (const metric of [requests, duration, decisions, cache, storeErrors]) {
+  const events = new FastCounter(
+    "cipolice_event_messages_total",
+    "Event messages received over HTTP, by sender",
+    ["sender"],
+  );
+  for (const metric of [requests, duration, decisions, cache, storeErrors, events]) {
     registry.registerMetric(metric as unknown as Metric);
   }
   const cacheChildren = {
@@ -69,6 +76,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
   };
   const storeChild = storeErrors.child([]);
   const decisionChildren = new Map<string, CounterChild>();
+  const eventChildren = new Map<string, CounterChild>();
 
   return {
     registry,
@@ -102,6 +110,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     },
     storeError() {
       storeChild.value++;
+    },
+    events(sender, messages) {
+      let child = eventChildren.get(sender);
+      if (child === undefined) {
+        child = events.child([sender]);
+        eventChildren.set(sender, child);
+      }
+      child.value += messages;
     },
     async exposition() {
       return { contentType: registry.contentType, text: await registry.metrics() };

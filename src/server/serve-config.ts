@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { RegistryClientOptions } from "../image/registry/registry-client.js";
 import { parseDocumentText } from "../ingest/parse-document.js";
 import { CipError, describeSchemaIssue, formatIssuePath, type Problem } from "../model/index.js";
+import { eventsAuthSchema } from "../rules/notifications/authenticate.js";
 import type { NamedToken } from "./auth.js";
 import type { HttpServerOptions } from "./http-server.js";
 import { LOG_LEVELS, type ServerLogger } from "./logger.js";
@@ -183,6 +184,79 @@ const timeouts = z
   })
   .describe("Connection timeouts, so slow clients cannot hold sockets.");
 
+const secretSource = {
+  secret: nonEmpty.optional().describe("The secret itself (prefer secretFile or secretEnv)."),
+  secretEnv: nonEmpty.optional().describe("Environment variable holding the secret."),
+  secretFile: nonEmpty.optional().describe("File holding the secret (a mounted secret)."),
+};
+
+const amqp = z
+  .strictObject({
+    url: nonEmpty.optional().describe("Broker URL (`amqp://user:pass@host:5672/vhost`, `amqps://…`)."),
+    urlEnv: nonEmpty.optional().describe("Environment variable holding the broker URL."),
+    urlFile: nonEmpty.optional().describe("File holding the broker URL (a mounted secret)."),
+    queue: nonEmpty
+      .default("cipolice.events")
+      .describe("Durable queue of event messages; `<queue>.dead` holds the dead-lettered ones."),
+    consume: z
+      .boolean()
+      .default(true)
+      .describe(
+        "This server also runs the rules on the queue's messages (else only `cipolice consume` does).",
+      ),
+    prefetch: positiveInt.default(16).describe("Messages a consumer holds unacknowledged at most."),
+    maxDeliveries: positiveInt
+      .default(5)
+      .describe("A message whose processing failed this many times goes to the dead-letter queue."),
+    decisionsExchange: nonEmpty
+      .optional()
+      .describe("Publish every decision made to this topic exchange (routing key `decision.<outcome>`)."),
+  })
+  .superRefine(exactlyOne(["url", "urlEnv", "urlFile"]))
+  .describe(
+    "RabbitMQ (AMQP 0-9-1): notifications received over HTTP are queued durably before they are answered, and decisions can be published.",
+  );
+
+const events = z
+  .strictObject({
+    rules: z
+      .array(nonEmpty)
+      .default([])
+      .describe(
+        "Rules files (CIPolicE's condition/action format), evaluated in this order; reloaded on SIGHUP.",
+      ),
+    allowUnknownActions: z
+      .boolean()
+      .default(false)
+      .describe("Load rules whose actions name nothing runnable; each such action is recorded as failed."),
+    auth: eventsAuthSchema.describe(
+      "Credentials notification senders present (POST /events/<sender>); a sender with none gets 401.",
+    ),
+    evaluate: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Decide a message's image with the policy before the rules run (`decision.*` in conditions).",
+      ),
+    actionTimeoutSeconds: positiveInt.default(30).describe("Each action is stopped after this long."),
+    webhooks: z
+      .strictObject({
+        ...secretSource,
+        retries: z.number().int().min(0).max(10).default(3).describe("Tries after the first one."),
+        backoffMs: positiveInt.default(500).describe("Wait before the first retry; doubles each time."),
+      })
+      .prefault({})
+      .describe(
+        "Web hook actions: the secret signs each body (`X-CIPolicE-Signature: sha256=<HMAC>`), and failed deliveries are retried.",
+      ),
+    workers: positiveInt.default(4).describe("Messages received over HTTP processed at once."),
+    maxQueued: positiveInt
+      .default(1000)
+      .describe("Messages received over HTTP waiting for a worker; beyond this, senders get 503 and retry."),
+    amqp: amqp.optional(),
+  })
+  .describe("Event-driven rules: registry and scanner notifications, CIPolicE messages, AMQP.");
+
 /** The `cipolice serve` configuration file (YAML or JSON), as zod reads it. */
 export const serveConfigSchema = z
   .strictObject({
@@ -215,6 +289,7 @@ export const serveConfigSchema = z
     log: log.prefault({}),
     limits: limits.prefault({}),
     timeouts: timeouts.prefault({}),
+    events: events.prefault({}),
   })
   .describe("Configuration of `cipolice serve`.");
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AdmissionSettings } from "../service/admit-images.js";
 import type { Assessment, ImageAssessor } from "../service/assess-image.js";
-import type { Store } from "../service/store-ports.js";
+import type { DecisionRecord, Store } from "../service/store-ports.js";
 import type { DecisionLog } from "./decision-log.js";
 import type { ServerLogger } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -18,6 +18,8 @@ export interface ServeContext {
   metrics: ServerMetrics;
   logger: ServerLogger;
   now(): Date;
+  /** Called with each decision stored (the events' decisions exchange, when configured). */
+  onDecisionStored?(record: DecisionRecord): void;
 }
 
 /** What the decision log and store get for one answered image. */
@@ -65,20 +67,20 @@ export function recordDecision(context: ServeContext, event: DecisionEvent): voi
     })),
   });
   if (assessment.cache !== "miss") return;
-  context.store
-    .recordDecision({
-      decisionId: first?.decisionId ?? `unknown-${randomUUID()}`,
-      image: assessment.image,
-      ...(assessment.digest ? { digest: assessment.digest } : {}),
-      outcome: assessment.outcome,
-      origin: event.origin,
-      ...(event.namespace ? { namespace: event.namespace } : {}),
-      decidedAt,
-      ...(first ? { decision: first } : {}),
-      ...(assessment.reason ? { reason: assessment.reason } : {}),
-    })
-    .catch((error: unknown) => {
-      context.metrics.storeError();
-      context.logger.warn({ err: String(error) }, "cannot record a decision in the store");
-    });
+  const record: DecisionRecord = {
+    decisionId: first?.decisionId ?? `unknown-${randomUUID()}`,
+    image: assessment.image,
+    ...(assessment.digest ? { digest: assessment.digest } : {}),
+    outcome: assessment.outcome,
+    origin: event.origin,
+    ...(event.namespace ? { namespace: event.namespace } : {}),
+    decidedAt,
+    ...(first ? { decision: first } : {}),
+    ...(assessment.reason ? { reason: assessment.reason } : {}),
+  };
+  context.onDecisionStored?.(record);
+  context.store.recordDecision(record).catch((error: unknown) => {
+    context.metrics.storeError();
+    context.logger.warn({ err: String(error) }, "cannot record a decision in the store");
+  });
 }

@@ -7,6 +7,8 @@ import { openStore } from "../store/open-store.js";
 import { registerApiRoutes } from "./api/api-routes.js";
 import { resolveTokens } from "./auth.js";
 import { createDecisionLog, type DecisionLog } from "./decision-log.js";
+import { registerEventRoutes } from "./events/event-routes.js";
+import { type EventsRuntime, startEvents } from "./events/events-runtime.js";
 import { createHttpServer } from "./http-server.js";
 import { registerK8sRoutes } from "./k8s/k8s-routes.js";
 import type { ServerLogger } from "./logger.js";
@@ -34,6 +36,8 @@ export interface RunningServer {
   context: ServeContext;
   /** Reloads the bundles and reopens the decision log file (SIGHUP). */
   reload(): void;
+  /** The event receivers, rules and queues. */
+  events: EventsRuntime;
   /** Graceful stop: in-flight requests finish (up to the configured grace), then the store closes. */
   close(): Promise<void>;
 }
@@ -51,6 +55,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger.warn({ err: error === undefined ? undefined : String(error) }, message),
   });
   let decisionLog: DecisionLog | undefined;
+  let events: EventsRuntime | undefined;
   try {
     const registry = {
       ...registryClientOptions(config),
@@ -111,20 +116,31 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger,
       now,
     };
+    events = await startEvents(config, context);
+    const eventsRuntime = events;
+    context.onDecisionStored = (record) => eventsRuntime.publishDecision(record);
     const http = createHttpServer(httpServerOptions(config, { tokens, logger, metrics }));
     http.router.group("/k8s", registerK8sRoutes(context));
     http.router.group("/v1", registerApiRoutes(context));
+    registerEventRoutes(context, events)(http.router);
     registerOpsRoutes(context)(http.router);
     const address = await http.listen();
     policies.watch();
     if (tokens.length === 0) {
       logger.warn("no API token is configured: report pushes and /v1 requests are refused (auth.tokens)");
     }
+    if (config.events.rules.length > 0 && events.credentials.length === 0) {
+      logger.warn(
+        "rules are loaded but no sender credential is configured: every notification gets 401 (events.auth)",
+      );
+    }
     return {
       ...address,
       context,
+      events,
       reload() {
         policies.reload();
+        eventsRuntime.rules.reload();
         decisionLog
           ?.reopen()
           .catch((error: unknown) => logger.error({ err: String(error) }, "cannot reopen the decision log"));
@@ -132,12 +148,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       async close() {
         policies.close();
         await http.close(config.timeouts.shutdownGraceMs);
+        await eventsRuntime.close();
         assessor?.close();
         await decisionLog?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await events?.close().catch(() => undefined);
     await closeQuietly(store, decisionLog);
     throw error;
   }

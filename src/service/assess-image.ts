@@ -1,10 +1,17 @@
 import { formatImageReference, parseImageReference } from "../image/image-reference.js";
-import { CipError, type DecisionV1, type ImageFacts, type ImageRef } from "../model/index.js";
+import {
+  CipError,
+  type DecisionV1,
+  type ImageFacts,
+  type ImageRef,
+  SEVERITIES,
+  type Severity,
+} from "../model/index.js";
 import type { CompiledBundle } from "../policy/compile-bundle.js";
 import { type DataKind, dataNeeds } from "../policy/data-needs.js";
 import { referenceOnlyStop } from "../policy/reference-verdict.js";
 import { checkImage } from "./check-image.js";
-import type { Store } from "./store-ports.js";
+import type { ImageVerdict, Store } from "./store-ports.js";
 import { factsFromStoredReports } from "./stored-report-facts.js";
 import { type CacheOutcome, TtlCache } from "./ttl-cache.js";
 
@@ -31,6 +38,8 @@ export interface Assessment {
   reason?: string;
   /** How the decision cache answered. */
   cache: CacheOutcome;
+  /** Vulnerabilities of the evaluated facts by severity, when vulnerability data was read. */
+  findings?: Record<Severity, number>;
 }
 
 /** The bundles in force; a reload swaps them. */
@@ -82,6 +91,8 @@ export class ImageAssessor {
   readonly #digests: TtlCache<string, string>;
   readonly #revisions: TtlCache<string, number>;
   readonly #imageFacts: TtlCache<string, ImageFacts>;
+  /** Verdicts rule actions set, by digest or reference (`null`: none); dropped with the digest's reports. */
+  readonly #verdicts: TtlCache<string, ImageVerdict | null>;
   readonly #unsubscribe: () => void;
 
   constructor(bundles: BundleSet, deps: AssessorDeps, options: AssessorOptions) {
@@ -103,6 +114,7 @@ export class ImageAssessor {
     this.#revisions = new TtlCache({ maxEntries: options.maxEntries, ttlMs: 30_000 });
     // A digest's config never changes
     this.#imageFacts = new TtlCache({ maxEntries: Math.min(options.maxEntries, 10_000), ttlMs: DAY_MS });
+    this.#verdicts = new TtlCache({ maxEntries: options.maxEntries, ttlMs: 30_000 });
     this.#unsubscribe = deps.store.onReportsChanged((digest) => this.invalidate(digest));
   }
 
@@ -125,9 +137,12 @@ export class ImageAssessor {
     if (digest === undefined) {
       this.#revisions.clear();
       this.#decisions.clear();
+      this.#verdicts.clear();
       return;
     }
     this.#revisions.deleteWhere((key) => key === digest);
+    // A verdict set by reference is announced under that reference: drop it the same way
+    this.#verdicts.deleteWhere((key) => key === digest);
     // Built once, not once per cached key: every report push scans the whole decision cache
     const prefix = `${digest}|`;
     this.#decisions.deleteWhere((key) => key.startsWith(prefix));
@@ -193,6 +208,8 @@ export class ImageAssessor {
     for (const bundle of bundles) for (const kind of dataNeeds(bundle, ref, context).kinds) needs.add(kind);
     const contextKey = `${context.namespace ?? ""}|${context.environment ?? ""}`;
     const reference = formatImageReference(ref);
+    const byRule = await this.#ruleVerdict(image, [ref.digest, reference]);
+    if (byRule !== undefined) return byRule;
     if (!needs.has("config") && !needs.has("reports")) {
       const key = `ref|${reference}|${bundleKey}|${contextKey}`;
       let cache: CacheOutcome = "miss";
@@ -220,6 +237,10 @@ export class ImageAssessor {
       digest = ref.digest ?? (await this.#digests.get(reference, () => this.#deps.resolveDigest(ref)));
     } catch (error) {
       return unknown(image, undefined, `cannot resolve its digest: ${messageOf(error)}`);
+    }
+    if (ref.digest === undefined) {
+      const byDigest = await this.#ruleVerdict(image, [digest], digest);
+      if (byDigest !== undefined) return byDigest;
     }
     let revision = 0;
     if (needs.has("reports")) {
@@ -281,6 +302,40 @@ export class ImageAssessor {
     return this.#evaluate(image, { ...facts, ref: pinned, digest }, context);
   }
 
+  /**
+   * The answer a rule action's `accept` or `reject` put on the image (looked up by each subject in turn),
+   * or undefined when none did. A store that cannot be read makes the outcome unknown, never a pass.
+   */
+  async #ruleVerdict(
+    image: string,
+    subjects: readonly (string | undefined)[],
+    digest?: string,
+  ): Promise<Assessment | undefined> {
+    for (const subject of subjects) {
+      if (subject === undefined) continue;
+      let verdict: ImageVerdict | null;
+      try {
+        verdict = await this.#verdicts.get(
+          subject,
+          async () => (await this.#deps.store.getVerdict(subject)) ?? null,
+        );
+      } catch (error) {
+        return unknown(image, digest, `cannot read the verdicts rules set: ${messageOf(error)}`);
+      }
+      if (verdict === null) continue;
+      const reason = `${verdict.verdict === "reject" ? "rejected" : "accepted"} by ${verdict.setBy} at ${verdict.setAt}: ${verdict.reason}`;
+      return {
+        image,
+        ...(digest ? { digest } : {}),
+        outcome: verdict.verdict === "reject" ? "fail" : "pass",
+        decisions: [],
+        reason,
+        cache: "miss",
+      };
+    }
+    return undefined;
+  }
+
   #referenceStop(image: string, ref: ImageRef, context: AssessContext): Assessment {
     const fromName = this.#evaluate(image, { ref, ...(ref.digest ? { digest: ref.digest } : {}) }, context);
     const stops = this.#bundles.bundles.flatMap((bundle, i) => {
@@ -308,6 +363,7 @@ export class ImageAssessor {
       outcome: failed ? "fail" : "pass",
       decisions,
       cache: "miss",
+      ...(facts.vulnerabilities !== undefined ? { findings: countBySeverity(facts.vulnerabilities) } : {}),
     };
   }
 
@@ -323,6 +379,12 @@ export class ImageAssessor {
   #pastDeadline(image: string, ref: ImageRef): Assessment {
     return unknown(image, ref.digest, PAST_DEADLINE);
   }
+}
+
+function countBySeverity(vulnerabilities: readonly { severity: Severity }[]): Record<Severity, number> {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const v of vulnerabilities) counts[v.severity]++;
+  return counts;
 }
 
 function answerKey(image: string, context: AssessContext): string {

@@ -121,7 +121,10 @@ describe("openStore with SQLite", () => {
     db.close();
     await assert.rejects(openStore(file), (error: Error) => {
       assert.ok(isStoreError(error));
-      assert.match(error.message, new RegExp(`schema is at version 42, newer than the ${MIGRATIONS.length} this cipolice knows`));
+      assert.match(
+        error.message,
+        new RegExp(`schema is at version 42, newer than the ${MIGRATIONS.length} this cipolice knows`),
+      );
       assert.ok(isCipError(error) && /newer cipolice/.test(error.hint ?? ""));
       return true;
     });

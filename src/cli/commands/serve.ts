@@ -40,6 +40,13 @@ export function serveCommand(setExitCode: (code: number) => void) {
     .option("--deadline-ms <ms>", "answer admission within this many milliseconds")
     .option("--cache-ttl <seconds>", "reuse a decision for this long")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent")
+    .addOption(
+      new Option("--rules <file>", "rules file run on event messages (POST /events/…), repeatable")
+        .argParser(collect)
+        .default([] as string[]),
+    )
+    .option("--allow-unknown-actions", "load rules whose actions name nothing runnable (they fail when run)")
+    .option("--amqp <url>", "queue event messages on this RabbitMQ broker, and consume them (events.amqp)")
     .action(async (opts) => {
       const [{ loadServeConfig }, { createLogger }, { startServer }] = await Promise.all([
         import("../../server/serve-config.js"),
@@ -97,6 +104,9 @@ export function serveCommand(setExitCode: (code: number) => void) {
 type ServeConfig = import("../../server/serve-config.js").ServeConfig;
 
 interface ServeFlags {
+  rules?: string[];
+  allowUnknownActions?: true;
+  amqp?: string;
   listen?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -110,6 +120,20 @@ interface ServeFlags {
 /** Flags win over the configuration file; each is checked as the file's field would be. */
 function applyFlags(config: ServeConfig, opts: ServeFlags): void {
   if (opts.listen !== undefined) config.listen = opts.listen;
+  if (opts.rules !== undefined && opts.rules.length > 0) config.events.rules = opts.rules;
+  if (opts.allowUnknownActions) config.events.allowUnknownActions = true;
+  if (opts.amqp !== undefined) {
+    config.events.amqp = {
+      queue: "cipolice.events",
+      consume: true,
+      prefetch: 16,
+      maxDeliveries: 5,
+      ...config.events.amqp,
+      url: opts.amqp,
+    };
+    delete config.events.amqp.urlEnv;
+    delete config.events.amqp.urlFile;
+  }
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
     throw new CipError("CIP_USAGE", "Cannot serve HTTPS: give both --tls-cert and --tls-key", {
       hint: "The certificate and its private key are two PEM files; pass both.",

@@ -101,6 +101,17 @@ export function registerApiRoutes(context: ServeContext): (routes: Routes) => vo
       },
       { name: "api-decisions" },
     );
+
+    routes.get(
+      "/events",
+      async (req, res) => {
+        const messageId = req.query.get("id") ?? undefined;
+        const limit = readLimit(req.query.get("limit"));
+        const events = await context.store.listEvents({ ...(messageId ? { messageId } : {}), limit });
+        res.json(200, { events });
+      },
+      { name: "api-events" },
+    );
   };
 }
 

@@ -83,6 +83,8 @@ process.on("exit", () => {
 /** How a harness registry serves: plain HTTP (default), or HTTPS with a certificate from a CA of its own. */
 export interface RegistryStartOptions {
   tls?: boolean;
+  /** More lines of the registry's YAML configuration (`notifications:` endpoints, say). */
+  extraConfig?: string;
 }
 
 /**
@@ -108,7 +110,11 @@ export async function startRegistry(
       auth.config = tokenAuthConfig(tokenServer.realm, join(dir, "token.crt"));
     }
     const tls = options.tls ? await makeServerCertificate(dir) : undefined;
-    const { child, port } = await spawnRegistry(dir, (tls?.config ?? "") + auth.config, tls?.caFile);
+    const { child, port } = await spawnRegistry(
+      dir,
+      (tls?.config ?? "") + auth.config + (options.extraConfig ?? ""),
+      tls?.caFile,
+    );
     const host = `127.0.0.1:${port}`;
     const running = tokenServer;
     const stop = once(async () => {

@@ -17,6 +17,8 @@ export interface ServeOptions {
   env?: Record<string, string>;
   /** How long to wait for `/readyz` 200; default 20 000 ms. */
   readyTimeoutMs?: number;
+  /** Listen on this port (one `freePort` gave, so another server can be told it first); default a free one. */
+  port?: number;
 }
 
 /** One HTTP answer of the server, with how long it took. */
@@ -75,7 +77,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const configFile = join(dir, "serve.json");
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     await writeFile(configFile, JSON.stringify({ ...options.config, listen: `127.0.0.1:${port}` }, null, 2));
     try {
       return await spawnServe(options, { dir, dataDir, configFile, port });

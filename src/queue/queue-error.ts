@@ -1,0 +1,24 @@
+import { CipError } from "../model/index.js";
+
+/**
+ * A broker failure as a CipError: "Cannot <what>: <cause> (<where>)". CIP_INTERNAL until the catalog has a
+ * code of its own for the message broker.
+ */
+export function queueError(what: string, cause: unknown, where: string): CipError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new CipError("CIP_INTERNAL", `Cannot ${what}: ${detail} (${where})`, {
+    hint: "Check that RabbitMQ runs at that address and accepts the user.",
+    cause,
+  });
+}
+
+/** The broker URL without its password, for logs and errors. */
+export function brokerLocation(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the broker URL";
+  }
+}
