@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { terminalText } from "../model/terminal-safe.js";
 import { checkCommand } from "./commands/check.js";
+import { consumeCommand } from "./commands/consume.js";
 import { factsCommand } from "./commands/facts.js";
 import { policyCommand } from "./commands/policy.js";
+import { publishCommand } from "./commands/publish.js";
 import { rulesCommand } from "./commands/rules.js";
 import { serveCommand } from "./commands/serve.js";
 import { EXIT } from "./exit-codes.js";
@@ -36,6 +38,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(policyCommand(setExitCode));
   program.addCommand(rulesCommand(setExitCode));
   program.addCommand(serveCommand(setExitCode));
+  program.addCommand(consumeCommand(setExitCode));
+  program.addCommand(publishCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
     command.option("--debug", "print stack traces with errors");

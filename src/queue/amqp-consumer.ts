@@ -96,11 +96,6 @@ export interface EventConsumer {
 export const REASON_HEADER = "x-cipolice-reason";
 const REASON_MAX_CHARS = 2_000;
 
-// Claims this process gave up (a handler threw and the message went back to the queue), per ledger: when the
-// message comes back to any consumer of this process, the claim is taken over at once instead of waiting out
-// the lease. Another process still waits for the lease (the EventStore port has no release).
-const releasedClaims = new WeakMap<EventStore, Set<string>>();
-
 /**
  * Consumes event messages from a durable quorum queue with manual acknowledgement, at least once and
  * idempotent by message id. Per delivery: an unreadable body (not a JSON object, over the size limit) is
@@ -109,7 +104,7 @@ const releasedClaims = new WeakMap<EventStore, Set<string>>();
  * that throws requeues the message until `maxDeliveries`, then dead-letters it with the error text. A dead
  * letter is published (confirmed) with the reason in `x-cipolice-reason`, recorded as `dead_lettered` in the
  * ledger, then acked. The connection reconnects with backoff and the consumer re-subscribes by itself.
- * Resolves once consuming; throws CIP_CONFIG_INVALID for bad options, CIP_INTERNAL when the broker cannot be
+ * Resolves once consuming; throws CIP_CONFIG_INVALID for bad options, CIP_QUEUE when the broker cannot be
  * reached within `startTimeoutMs`.
  */
 export async function consumeEvents(options: ConsumeEventsOptions): Promise<EventConsumer> {
@@ -126,11 +121,6 @@ export async function consumeEvents(options: ConsumeEventsOptions): Promise<Even
   const source = `amqp:${topology.queue}`;
   const where = `${brokerLocation(options.url)} queue ${topology.queue}`;
   const ledger = options.ledger;
-  let released = releasedClaims.get(ledger);
-  if (released === undefined) {
-    released = new Set();
-    releasedClaims.set(ledger, released);
-  }
   const stats: ConsumerStats = {
     received: 0,
     handled: 0,
@@ -208,15 +198,13 @@ export async function consumeEvents(options: ConsumeEventsOptions): Promise<Even
     const deliveryCount = deliveryCountOf(msg);
     const fields = { messageId, queue: topology.queue, deliveryCount };
     try {
-      const takeOver = released.delete(messageId);
-      const claim = await ledger.claimEvent(messageId, source, now(), takeOver ? 0 : leaseMs);
+      const claim = await ledger.claimEvent(messageId, source, now(), leaseMs);
       if (claim === "done") {
         stats.duplicates++;
         log("debug", `Message ${messageId} was handled before: acknowledged without running`, fields);
         return ConsumerStatus.ACK;
       }
       if (claim === "busy") {
-        if (takeOver) released.add(messageId);
         stats.busy++;
         log("debug", `Message ${messageId} is held by another worker: requeued`, fields);
         await sleep(retryDelayMs);
@@ -242,7 +230,8 @@ export async function consumeEvents(options: ConsumeEventsOptions): Promise<Even
           await deadLetter(msg, messageId, reason, decoded.message, deliveryCount);
           return ConsumerStatus.ACK;
         }
-        released.add(messageId);
+        // Released, so that whichever worker gets the message next runs it at once
+        await ledger.releaseEvent(messageId);
         stats.retried++;
         log(
           "warn",
@@ -287,12 +276,21 @@ export async function consumeEvents(options: ConsumeEventsOptions): Promise<Even
     await connection.close();
   };
   try {
-    await declareDeadLetterQueue(connection, topology);
-    const ready = new Promise<void>((resolve) => consumer.once("ready", () => resolve()));
-    consumer.start();
-    await withTimeout(ready, options.startTimeoutMs ?? 30_000, "the consumer did not start in time");
+    await withTimeout(
+      (async () => {
+        await declareDeadLetterQueue(connection, topology);
+        const ready = new Promise<void>((resolve) => consumer.once("ready", () => resolve()));
+        consumer.start();
+        await ready;
+      })(),
+      options.startTimeoutMs ?? 30_000,
+      "the broker did not answer",
+    );
   } catch (error) {
-    await close().catch(() => {});
+    // The connection first: closed while connecting it gives up at once, so the rest need not wait for it
+    await connection.close().catch(() => {});
+    await consumer.close().catch(() => {});
+    await deadLetters.close().catch(() => {});
     throw queueError("consume events", error, where);
   }
   log("info", `Consuming ${topology.queue} (prefetch ${prefetch}, ${maxDeliveries} deliveries at most)`, {

@@ -45,7 +45,7 @@ export interface Publisher {
   /**
    * Sends one JSON message as persistent (`delivery_mode` 2), `application/json`, with a message id, and
    * resolves with that id only once the broker confirmed it (written to the queue, or routed nowhere for an
-   * exchange without bindings). Rejects (CIP_INTERNAL) when the broker refused it or did not confirm in time.
+   * exchange without bindings). Rejects (CIP_QUEUE) when the broker refused it or did not confirm in time.
    */
   publish(message: unknown, options?: PublishOptions): Promise<string>;
   /** Waits for pending confirmations, then closes the connection. */
@@ -55,7 +55,7 @@ export interface Publisher {
 /**
  * Opens a publisher with publisher confirms on its own connection, which reconnects with backoff; a publish
  * that fails because the connection dropped is tried again (3 attempts). Give `queue` or `exchange`; it is
- * declared before this resolves (CIP_INTERNAL when the broker does not answer within `startTimeoutMs`).
+ * declared before this resolves (CIP_QUEUE when the broker does not answer within `startTimeoutMs`).
  */
 export async function openPublisher(options: PublisherOptions): Promise<Publisher> {
   if ((options.queue === undefined) === (options.exchange === undefined)) {

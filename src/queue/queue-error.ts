@@ -1,12 +1,9 @@
 import { CipError } from "../model/index.js";
 
-/**
- * A broker failure as a CipError: "Cannot <what>: <cause> (<where>)". CIP_INTERNAL until the catalog has a
- * code of its own for the message broker.
- */
+/** A broker failure as a CipError (CIP_QUEUE): "Cannot <what>: <cause> (<where>)". */
 export function queueError(what: string, cause: unknown, where: string): CipError {
   const detail = cause instanceof Error ? cause.message : String(cause);
-  return new CipError("CIP_INTERNAL", `Cannot ${what}: ${detail} (${where})`, {
+  return new CipError("CIP_QUEUE", `Cannot ${what}: ${detail} (${where})`, {
     hint: "Check that RabbitMQ runs at that address and accepts the user.",
     cause,
   });

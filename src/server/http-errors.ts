@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CIP_INPUT_TOO_LARGE: 413,
   CIP_STORE: 503,
   CIP_BUSY: 503,
+  CIP_QUEUE: 503,
   CIP_DEADLINE: 504,
   CIP_REGISTRY: 502,
 };

@@ -27,6 +27,8 @@ export interface StartOptions {
   logger: ServerLogger;
   /** Clock for decisions; default the real one. */
   now?: () => Date;
+  /** `all` (serve) or `ops` only: health and metrics for a `cipolice consume` worker. */
+  routes?: "all" | "ops";
 }
 
 /** A running `cipolice serve`. */
@@ -120,13 +122,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const eventsRuntime = events;
     context.onDecisionStored = (record) => eventsRuntime.publishDecision(record);
     const http = createHttpServer(httpServerOptions(config, { tokens, logger, metrics }));
-    http.router.group("/k8s", registerK8sRoutes(context));
-    http.router.group("/v1", registerApiRoutes(context));
-    registerEventRoutes(context, events)(http.router);
+    if (options.routes !== "ops") {
+      http.router.group("/k8s", registerK8sRoutes(context));
+      http.router.group("/v1", registerApiRoutes(context));
+      registerEventRoutes(context, events)(http.router);
+    }
     registerOpsRoutes(context)(http.router);
     const address = await http.listen();
     policies.watch();
-    if (tokens.length === 0) {
+    if (tokens.length === 0 && options.routes !== "ops") {
       logger.warn("no API token is configured: report pushes and /v1 requests are refused (auth.tokens)");
     }
     if (config.events.rules.length > 0 && events.credentials.length === 0) {

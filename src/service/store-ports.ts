@@ -112,6 +112,11 @@ export interface EventStore {
    * acknowledges without running anything; `busy`: another worker holds a live claim.
    */
   claimEvent(messageId: string, source: string, now: Date, leaseMs: number): Promise<"new" | "done" | "busy">;
+  /**
+   * Gives up a claim that is still running (its handler failed and the message goes back to the queue), so
+   * that any worker, in this process or another, may claim it again at once instead of after the lease.
+   */
+  releaseEvent(messageId: string): Promise<void>;
   /** Records the end of a claimed message with its action outcomes. */
   finishEvent(
     messageId: string,

@@ -25,6 +25,7 @@ import {
   type EventRow,
   eventFromRow,
   lastByName,
+  RELEASE_EVENT_SQL,
   reportFromRow,
   storedTime,
   type VerdictRow,
@@ -249,6 +250,12 @@ class PostgresStore implements Store {
       const state = await client.query("SELECT state FROM events WHERE message_id = $1", [messageId]);
       return claimResultOf(state.rows[0]?.state as string | undefined);
     });
+  }
+
+  async releaseEvent(messageId: string): Promise<void> {
+    await this.#run(`release event ${messageId}`, true, (client) =>
+      client.query(RELEASE_EVENT_SQL, [messageId]),
+    );
   }
 
   async finishEvent(

@@ -24,6 +24,7 @@ import {
   type EventRow,
   eventFromRow,
   lastByName,
+  RELEASE_EVENT_SQL,
   type ReportRow,
   reportFromRow,
   storedTime,
@@ -212,6 +213,10 @@ class SqliteStore implements Store {
     });
   }
 
+  async releaseEvent(messageId: string): Promise<void> {
+    this.#run(`release event ${messageId}`, () => this.#statements.releaseEvent.run(messageId));
+  }
+
   async finishEvent(
     messageId: string,
     result: Pick<EventRecord, "state" | "message" | "outcomes" | "reason">,
@@ -321,6 +326,7 @@ function prepareStatements(db: Database.Database) {
     listDecisionsByDigest: db.prepare(listDecisionsSql("WHERE digest = ?")),
     listDecisionsByBoth: db.prepare(listDecisionsSql("WHERE image = ? AND digest = ?")),
     claimEvent: db.prepare(claimEventSql((n) => `@p${n}`)),
+    releaseEvent: db.prepare(RELEASE_EVENT_SQL.replace("$1", "?")),
     eventState: db.prepare("SELECT state FROM events WHERE message_id = ?").pluck(),
     finishEvent: db.prepare(
       `UPDATE events SET state = @state, finished_at = @at, message = @message, outcomes = @outcomes,

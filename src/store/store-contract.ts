@@ -398,6 +398,24 @@ export function describeStoreContract(
           });
         }));
 
+      it("a released claim is taken over at once; a finished one stays done", () =>
+        withStore(async (store) => {
+          const id = randomUUID();
+          const now = new Date("2026-03-02T08:00:00.000Z");
+          assert.equal(await store.claimEvent(id, "amqp:events", now, 60_000), "new");
+          await store.releaseEvent(id);
+          assert.equal(
+            await store.claimEvent(id, "amqp:events", new Date(now.getTime() + 1_000), 60_000),
+            "new",
+          );
+          await store.finishEvent(id, { state: "done", outcomes: [] }, now);
+          await store.releaseEvent(id);
+          assert.equal(
+            await store.claimEvent(id, "amqp:events", new Date(now.getTime() + 2_000), 60_000),
+            "done",
+          );
+        }));
+
       it("a claim older than the lease is taken over (its worker is presumed gone)", () =>
         withStore(async (store) => {
           const id = randomUUID();

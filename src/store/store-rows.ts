@@ -179,6 +179,9 @@ export function claimEventSql(param: (n: number) => string): string {
     RETURNING state`;
 }
 
+/** Makes a running claim look older than any lease, so the next claim takes it over (`$1`: the message id). */
+export const RELEASE_EVENT_SQL = `UPDATE events SET claimed_at = '1970-01-01T00:00:00.000Z' WHERE message_id = $1 AND state = 'running'`;
+
 /** What a claim that changed no row means, from the row's state. */
 export function claimResultOf(state: string | undefined): "done" | "busy" {
   return state === "running" ? "busy" : "done";

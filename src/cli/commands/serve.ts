@@ -47,66 +47,91 @@ export function serveCommand(setExitCode: (code: number) => void) {
     )
     .option("--allow-unknown-actions", "load rules whose actions name nothing runnable (they fail when run)")
     .option("--amqp <url>", "queue event messages on this RabbitMQ broker, and consume them (events.amqp)")
-    .action(async (opts) => {
-      const [{ loadServeConfig }, { createLogger }, { startServer }] = await Promise.all([
-        import("../../server/serve-config.js"),
-        import("../../server/logger.js"),
-        import("../../server/start-server.js"),
-      ]);
-      const configText = opts.config
-        ? readInputFile(opts.config, "configuration file", MAX_CONFIG_BYTES)
-        : "{}";
-      const config = loadServeConfig(configText, opts.config ?? "defaults");
-      applyFlags(config, opts);
-      const debug = process.argv.includes("--debug");
-      const logger = createLogger({ level: debug ? "debug" : config.log.level });
-      const dataDir = resolve(opts.dataDir ?? process.env.CIPOLICE_DATA_DIR ?? defaultDataDir());
-      const storeSpec =
-        opts.store ?? storeSpecOf(config, dataDir, !opts.config && opts.dataDir === undefined);
-      if (config.auth.tokens.length === 0 && !opts.config) {
-        config.auth.tokens.push({ name: "local", tokenFile: localPushToken(dataDir) });
-      }
-      const policyPaths =
-        opts.policy.length > 0
-          ? opts.policy
-          : config.policies.length > 0
-            ? config.policies
-            : [DEFAULT_BUNDLE_PATH];
-      const server = await startServer({ config, storeSpec, policyPaths, logger });
-      logger.info(
-        {
-          url: server.url,
-          store: server.context.store.location,
-          dataDir: storeSpec.startsWith("sqlite:") ? dataDir : undefined,
-          policies: policyPaths,
-        },
-        `cipolice serve: listening on ${server.url}`,
-      );
-      await new Promise<void>((done) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, "shutting down: finishing requests in flight");
-          server.close().then(
-            () => done(),
-            (error: unknown) => {
-              logger.error({ err: String(error) }, "shutdown failed");
-              setExitCode(1);
-              done();
-            },
-          );
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-        process.on("SIGHUP", () => server.reload());
+    .action((opts) => runServer(opts, setExitCode, "serve"));
+}
+
+/** What `serve` and `consume` share: the process runs until SIGTERM or SIGINT; SIGHUP reloads. */
+export async function runServer(
+  opts: ServeFlags & { config?: string; dataDir?: string; store?: string; policy: string[] },
+  setExitCode: (code: number) => void,
+  mode: "serve" | "consume",
+): Promise<void> {
+  const [{ loadServeConfig }, { createLogger }, { startServer }] = await Promise.all([
+    import("../../server/serve-config.js"),
+    import("../../server/logger.js"),
+    import("../../server/start-server.js"),
+  ]);
+  const configText = opts.config ? readInputFile(opts.config, "configuration file", MAX_CONFIG_BYTES) : "{}";
+  const config = loadServeConfig(configText, opts.config ?? "defaults");
+  applyFlags(config, opts);
+  if (mode === "consume") {
+    if (config.events.amqp === undefined) {
+      throw new CipError("CIP_USAGE", "Cannot consume events: no broker is named", {
+        hint: "Give --amqp amqp://user:pass@host:5672/ or events.amqp in the configuration file.",
       });
-    });
+    }
+    config.events.amqp.consume = true;
+  }
+  const debug = process.argv.includes("--debug");
+  const logger = createLogger({ level: debug ? "debug" : config.log.level });
+  const dataDir = resolve(opts.dataDir ?? process.env.CIPOLICE_DATA_DIR ?? defaultDataDir());
+  const storeSpec = opts.store ?? storeSpecOf(config, dataDir, !opts.config && opts.dataDir === undefined);
+  if (config.auth.tokens.length === 0 && !opts.config && mode === "serve") {
+    config.auth.tokens.push({ name: "local", tokenFile: localPushToken(dataDir) });
+  }
+  const policyPaths =
+    opts.policy.length > 0
+      ? opts.policy
+      : config.policies.length > 0
+        ? config.policies
+        : [DEFAULT_BUNDLE_PATH];
+  const server = await startServer({
+    config,
+    storeSpec,
+    policyPaths,
+    logger,
+    routes: mode === "serve" ? "all" : "ops",
+  });
+  logger.info(
+    {
+      url: server.url,
+      store: server.context.store.location,
+      dataDir: storeSpec.startsWith("sqlite:") ? dataDir : undefined,
+      policies: policyPaths,
+      ...(mode === "consume" ? { queue: config.events.amqp?.queue, rules: config.events.rules } : {}),
+    },
+    mode === "serve"
+      ? `cipolice serve: listening on ${server.url}`
+      : `cipolice consume: consuming ${config.events.amqp?.queue}; health and metrics on ${server.url}`,
+  );
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, "shutting down: finishing work in flight");
+      server.close().then(
+        () => done(),
+        (error: unknown) => {
+          logger.error({ err: String(error) }, "shutdown failed");
+          setExitCode(1);
+          done();
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", () => server.reload());
+  });
 }
 
 type ServeConfig = import("../../server/serve-config.js").ServeConfig;
 
-interface ServeFlags {
+/** The flags `serve` and `consume` share (each command declares the ones it takes). */
+export interface ServeFlags {
   rules?: string[];
   allowUnknownActions?: true;
   amqp?: string;
+  queue?: string;
+  prefetch?: string;
+  maxDeliveries?: string;
   listen?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -133,6 +158,13 @@ function applyFlags(config: ServeConfig, opts: ServeFlags): void {
     };
     delete config.events.amqp.urlEnv;
     delete config.events.amqp.urlFile;
+  }
+  if (config.events.amqp !== undefined) {
+    if (opts.queue !== undefined) config.events.amqp.queue = opts.queue;
+    if (opts.prefetch !== undefined)
+      config.events.amqp.prefetch = wholeNumber(opts.prefetch, "--prefetch", 1, 65_535);
+    if (opts.maxDeliveries !== undefined)
+      config.events.amqp.maxDeliveries = wholeNumber(opts.maxDeliveries, "--max-deliveries", 1, 40);
   }
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
     throw new CipError("CIP_USAGE", "Cannot serve HTTPS: give both --tls-cert and --tls-key", {
