@@ -254,6 +254,19 @@ const events = z
       .default(1000)
       .describe("Messages received over HTTP waiting for a worker; beyond this, senders get 503 and retry."),
     amqp: amqp.optional(),
+    clair: z
+      .strictObject({
+        origins: z
+          .array(z.string().regex(/^https?:\/\/[^\s/]+$/, "must be scheme://host[:port], without a path"))
+          .default([])
+          .describe(
+            "Notifier origins whose callbacks are read: each notification's pages become one message per affected manifest, then the notification is marked read. Callbacks elsewhere are never requested.",
+          ),
+        pageSize: positiveInt.default(100).describe("Notifications asked for per page."),
+        maxPages: positiveInt.default(100).describe("Pages read at most per notification."),
+      })
+      .prefault({})
+      .describe("Clair v4 notifications."),
   })
   .describe("Event-driven rules: registry and scanner notifications, CIPolicE messages, AMQP.");
 

@@ -82,6 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         readImageFacts: (ref) =>
           readImageFacts({ kind: "registry", reference: formatImageReference(ref) }, { registry }),
         now,
+        onWarning: (message, error) => logger.warn({ err: String(error) }, message),
       },
       {
         decisionTtlMs: config.cache.ttlSeconds * 1000,
@@ -91,6 +92,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         reportMaxAgeDays: config.reports.maxAgeDays,
       },
     );
+    await assessor.loadVerdicts();
     const metrics = createMetrics();
     decisionLog = config.decisionLog
       ? createDecisionLog({

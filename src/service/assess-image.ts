@@ -11,7 +11,8 @@ import type { CompiledBundle } from "../policy/compile-bundle.js";
 import { type DataKind, dataNeeds } from "../policy/data-needs.js";
 import { referenceOnlyStop } from "../policy/reference-verdict.js";
 import { checkImage } from "./check-image.js";
-import type { ImageVerdict, Store } from "./store-ports.js";
+import { RuleVerdicts } from "./rule-verdicts.js";
+import type { Store } from "./store-ports.js";
 import { factsFromStoredReports } from "./stored-report-facts.js";
 import { type CacheOutcome, TtlCache } from "./ttl-cache.js";
 
@@ -70,6 +71,8 @@ export interface AssessorDeps {
   /** Facts read from the registry for a digest-pinned reference: config, history, layers. */
   readImageFacts(ref: ImageRef): Promise<ImageFacts>;
   now(): Date;
+  /** Told of background failures (re-reading verdicts) that change no answer by themselves. */
+  onWarning?(message: string, error: unknown): void;
 }
 
 const DAY_MS = 86_400_000;
@@ -91,8 +94,8 @@ export class ImageAssessor {
   readonly #digests: TtlCache<string, string>;
   readonly #revisions: TtlCache<string, number>;
   readonly #imageFacts: TtlCache<string, ImageFacts>;
-  /** Verdicts rule actions set, by digest or reference (`null`: none); dropped with the digest's reports. */
-  readonly #verdicts: TtlCache<string, ImageVerdict | null>;
+  /** Verdicts rule actions set, by digest or reference, held in memory. */
+  readonly #verdicts: RuleVerdicts;
   readonly #unsubscribe: () => void;
 
   constructor(bundles: BundleSet, deps: AssessorDeps, options: AssessorOptions) {
@@ -114,8 +117,14 @@ export class ImageAssessor {
     this.#revisions = new TtlCache({ maxEntries: options.maxEntries, ttlMs: 30_000 });
     // A digest's config never changes
     this.#imageFacts = new TtlCache({ maxEntries: Math.min(options.maxEntries, 10_000), ttlMs: DAY_MS });
-    this.#verdicts = new TtlCache({ maxEntries: options.maxEntries, ttlMs: 30_000 });
-    this.#unsubscribe = deps.store.onReportsChanged((digest) => this.invalidate(digest));
+    this.#verdicts = new RuleVerdicts(deps.store, (error) =>
+      deps.onWarning?.("cannot re-read rule verdicts", error),
+    );
+    this.#unsubscribe = deps.store.onReportsChanged((digest) => {
+      this.invalidate(digest);
+      // A new verdict announces its subject the same way: once re-read, what was decided without it goes too
+      this.#verdicts.refresh(digest).then(() => this.invalidate(digest));
+    });
   }
 
   /** The bundles in force. */
@@ -137,12 +146,9 @@ export class ImageAssessor {
     if (digest === undefined) {
       this.#revisions.clear();
       this.#decisions.clear();
-      this.#verdicts.clear();
       return;
     }
     this.#revisions.deleteWhere((key) => key === digest);
-    // A verdict set by reference is announced under that reference: drop it the same way
-    this.#verdicts.deleteWhere((key) => key === digest);
     // Built once, not once per cached key: every report push scans the whole decision cache
     const prefix = `${digest}|`;
     this.#decisions.deleteWhere((key) => key.startsWith(prefix));
@@ -197,6 +203,11 @@ export class ImageAssessor {
     }
   }
 
+  /** Reads the verdicts rules put on images (once, at start); throws when the store cannot be read. */
+  loadVerdicts(): Promise<void> {
+    return this.#verdicts.load();
+  }
+
   /** Stops listening to the store. */
   close(): void {
     this.#unsubscribe();
@@ -208,7 +219,7 @@ export class ImageAssessor {
     for (const bundle of bundles) for (const kind of dataNeeds(bundle, ref, context).kinds) needs.add(kind);
     const contextKey = `${context.namespace ?? ""}|${context.environment ?? ""}`;
     const reference = formatImageReference(ref);
-    const byRule = await this.#ruleVerdict(image, [ref.digest, reference]);
+    const byRule = this.#ruleVerdict(image, [ref.digest, reference]);
     if (byRule !== undefined) return byRule;
     if (!needs.has("config") && !needs.has("reports")) {
       const key = `ref|${reference}|${bundleKey}|${contextKey}`;
@@ -239,7 +250,7 @@ export class ImageAssessor {
       return unknown(image, undefined, `cannot resolve its digest: ${messageOf(error)}`);
     }
     if (ref.digest === undefined) {
-      const byDigest = await this.#ruleVerdict(image, [digest], digest);
+      const byDigest = this.#ruleVerdict(image, [digest], digest);
       if (byDigest !== undefined) return byDigest;
     }
     let revision = 0;
@@ -304,25 +315,17 @@ export class ImageAssessor {
 
   /**
    * The answer a rule action's `accept` or `reject` put on the image (looked up by each subject in turn),
-   * or undefined when none did. A store that cannot be read makes the outcome unknown, never a pass.
+   * or undefined when none did.
    */
-  async #ruleVerdict(
+  #ruleVerdict(
     image: string,
     subjects: readonly (string | undefined)[],
     digest?: string,
-  ): Promise<Assessment | undefined> {
+  ): Assessment | undefined {
     for (const subject of subjects) {
       if (subject === undefined) continue;
-      let verdict: ImageVerdict | null;
-      try {
-        verdict = await this.#verdicts.get(
-          subject,
-          async () => (await this.#deps.store.getVerdict(subject)) ?? null,
-        );
-      } catch (error) {
-        return unknown(image, digest, `cannot read the verdicts rules set: ${messageOf(error)}`);
-      }
-      if (verdict === null) continue;
+      const verdict = this.#verdicts.get(subject);
+      if (verdict === undefined) continue;
       const reason = `${verdict.verdict === "reject" ? "rejected" : "accepted"} by ${verdict.setBy} at ${verdict.setAt}: ${verdict.reason}`;
       return {
         image,

@@ -144,6 +144,8 @@ export interface VerdictStore {
   putVerdict(verdict: ImageVerdict): Promise<void>;
   /** The verdict of a subject, if any. */
   getVerdict(subject: string): Promise<ImageVerdict | undefined>;
+  /** Every verdict (rules set few: one per image they accepted or rejected), for a server to hold in memory. */
+  listVerdicts(): Promise<ImageVerdict[]>;
 }
 
 /** The whole store a server opens: every port, plus its life cycle. */

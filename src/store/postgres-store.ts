@@ -310,6 +310,17 @@ class PostgresStore implements Store {
     );
   }
 
+  async listVerdicts(): Promise<ImageVerdict[]> {
+    return this.#run("read the verdicts", true, async (client) => {
+      const result = await client.query(
+        "SELECT subject, verdict, reason, set_by, set_at FROM verdicts ORDER BY subject",
+      );
+      return result.rows.map((row) =>
+        verdictFromRow({ ...row, set_at: (row.set_at as Date).toISOString() } as VerdictRow),
+      );
+    });
+  }
+
   async getVerdict(subject: string): Promise<ImageVerdict | undefined> {
     return this.#run(`read the verdict on ${subject}`, true, async (client) => {
       const result = await client.query(

@@ -260,6 +260,12 @@ class SqliteStore implements Store {
     });
   }
 
+  async listVerdicts(): Promise<ImageVerdict[]> {
+    return this.#run("read the verdicts", () =>
+      (this.#statements.listVerdicts.all() as VerdictRow[]).map(verdictFromRow),
+    );
+  }
+
   async getVerdict(subject: string): Promise<ImageVerdict | undefined> {
     return this.#run(`read the verdict on ${subject}`, () => {
       const row = this.#statements.getVerdict.get(subject) as VerdictRow | undefined;
@@ -338,6 +344,9 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO verdicts (subject, verdict, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (subject) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,
          set_by = excluded.set_by, set_at = excluded.set_at`,
+    ),
+    listVerdicts: db.prepare(
+      "SELECT subject, verdict, reason, set_by, set_at FROM verdicts ORDER BY subject",
     ),
     getVerdict: db.prepare("SELECT subject, verdict, reason, set_by, set_at FROM verdicts WHERE subject = ?"),
   };

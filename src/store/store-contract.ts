@@ -508,6 +508,11 @@ export function describeStoreContract(
           };
           await store.putVerdict(second);
           assert.deepEqual(await store.getVerdict(subject), second);
+          const listed = await store.listVerdicts();
+          assert.deepEqual(
+            listed.filter((v) => v.subject === subject),
+            [second],
+          );
         }));
     });
 

@@ -47,6 +47,28 @@ test("a policy bundle that does not validate stops the start with its problems",
   assert.match(run.stderr, /CIP_BUNDLE_INVALID: Cannot use policy bundle .*broken\.yaml/);
 });
 
+test("a rules file that does not load stops the start, naming each problem's file, line and column", () => {
+  const rules = join(scratch, "broken.rules");
+  writeFileSync(rules, 'level >= 3 and\n\tlog high\ncve != ""\n\tnotify_maintainer\n');
+  const run = runCli(["serve", "--rules", rules, "--data-dir", join(scratch, "data")]);
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /broken\.rules:1:15: expected a value/);
+  assert.match(run.stderr, /broken\.rules:4:2: unknown action "notify_maintainer"/);
+  assert.doesNotMatch(run.stderr, /listening/);
+});
+
+test("consume without a broker is refused with what to give", () => {
+  const run = runCli(["consume", "--data-dir", join(scratch, "data")]);
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /Cannot consume events: no broker is named/);
+});
+
+test("publish refuses what is not a JSON object before connecting", () => {
+  const run = runCli(["publish", "--amqp", "amqp://127.0.0.1:1", "[1, 2]"]);
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /Cannot publish: the argument is not a JSON object/);
+});
+
 test("explain refuses --push, which it would ignore", () => {
   const run = runCli(["explain", "--facts", "examples/webapp.facts.json", "--push", "http://127.0.0.1:1"]);
   assert.equal(run.status, 2);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +27,25 @@ const WEBHOOKS = join(CORPUS_ROOT, "webhooks");
 describe("cipolice serve: event notifications over HTTP", () => {
   let dir: string;
   let server: RunningServe;
+  // A web hook target that takes requests and never answers
+  const hanging = createServer(() => {});
+  // Clair's notifier API as documented: the corpus page, then a last page; DELETE marks a notification read
+  const notifierRequests: { method: string; url: string; authorization?: string }[] = [];
+  const notifier = createServer((req, res) => {
+    notifierRequests.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      authorization: req.headers.authorization,
+    });
+    const url = new URL(req.url ?? "/", "http://notifier");
+    if (req.method === "DELETE") return void res.writeHead(200).end();
+    const page = JSON.parse(
+      readFileSync(join(WEBHOOKS, "clair-v4", "notification_page_example.json"), "utf8"),
+    );
+    // The corpus page names a next page; the second page is the last
+    const body = url.searchParams.has("next") ? { page: { size: 100 }, notifications: [] } : page;
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "cipolice-events-"));
@@ -34,12 +56,21 @@ describe("cipolice serve: event notifications over HTTP", () => {
     );
     await chmod(join(dir, "record.sh"), 0o755);
     await mkdir(join(dir, "runs"));
-    await writeFile(join(dir, "events.rules"), '# every message with an image\nimage != ""\n\t./record.sh\n');
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => notifier.listen(0, "127.0.0.1", resolve));
+    const hook = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`;
+    await writeFile(
+      join(dir, "events.rules"),
+      `# every message with an image\nimage != ""\n\t./record.sh\nhang == true\n\t${hook}\n`,
+    );
     server = await startServe({
       config: serveConfig(join(REPO_ROOT, "policies", "default-bundle.yaml"), {
         events: {
           rules: [join(dir, "events.rules")],
           evaluate: false,
+          actionTimeoutSeconds: 2,
+          clair: { origins: [`http://127.0.0.1:${(notifier.address() as AddressInfo).port}`] },
+          webhooks: { retries: 2, backoffMs: 100 },
           auth: [
             { sender: "distribution", scheme: "header", secret: SECRETS.distribution },
             { sender: "harbor", scheme: "header", secret: SECRETS.harbor },
@@ -52,6 +83,9 @@ describe("cipolice serve: event notifications over HTTP", () => {
     });
   });
   after(async () => {
+    hanging.closeAllConnections();
+    hanging.close();
+    notifier.close();
     await server?.stop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -237,6 +271,85 @@ describe("cipolice serve: event notifications over HTTP", () => {
       if (state === "done") assert.equal(listed.events[0]?.outcomes[0]?.status, "ok");
     }
     assert.equal(state, "done");
+  });
+
+  it("reads a Clair notification back from a trusted notifier: one message per affected manifest, then marks it read", async (t) => {
+    if (NO_CORPUS) return t.skip(NO_CORPUS);
+    const page = JSON.parse(
+      readFileSync(join(WEBHOOKS, "clair-v4", "notification_page_example.json"), "utf8"),
+    );
+    const origin = `http://127.0.0.1:${(notifier.address() as AddressInfo).port}`;
+    const callback = `${origin}/notifier/api/v1/notification/n-1`;
+    notifierRequests.length = 0;
+    const before = (await runs()).length;
+    const answer = await post("clair", JSON.stringify({ notification_id: "n-1", callback }), {
+      authorization: `Bearer ${clairJwt(SECRETS.clair)}`,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    const json = answer.json as { accepted: number; messages: { image?: string }[] };
+    const manifests = (page.notifications as { manifest: string }[]).map((n) => `@${n.manifest}`);
+    assert.equal(json.accepted, manifests.length);
+    assert.deepEqual(
+      json.messages.map((m) => m.image),
+      manifests,
+    );
+    assert.equal(
+      (await runs()).length - before,
+      manifests.length,
+      "the rules ran once per affected manifest",
+    );
+    // Both pages read with Clair's PSK, then the notification deleted, in that order
+    assert.deepEqual(
+      notifierRequests.map(
+        (r) => `${r.method} ${new URL(r.url, origin).searchParams.has("next") ? "next" : "first"}`,
+      ),
+      ["GET first", "GET next", "DELETE first"],
+    );
+    assert.ok(notifierRequests.every((r) => /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(r.authorization ?? "")));
+    assert.equal(new URL(notifierRequests[1]?.url ?? "", origin).searchParams.get("next"), page.page.next);
+    // A callback elsewhere is never requested: the notification is taken as it came, and the answer says why
+    const elsewhere = await post(
+      "clair",
+      JSON.stringify({
+        notification_id: "n-2",
+        callback: "http://127.0.0.2:9/notifier/api/v1/notification/n-2",
+      }),
+      { authorization: `Bearer ${clairJwt(SECRETS.clair)}` },
+    );
+    assert.equal(elsewhere.status, 200, elsewhere.text);
+    assert.match((elsewhere.json as { ignored: string }).ignored, /not at a trusted notifier origin/);
+    assert.equal(notifierRequests.length, 3);
+  });
+
+  it("a web hook that hangs is timed out and recorded, and never holds up the next message", async () => {
+    const sign = (text: string) =>
+      `sha256=${createHmac("sha256", SECRETS.cipolice).update(text).digest("hex")}`;
+    const stuck = JSON.stringify({ image: "registry.example/stuck:1", hang: true });
+    const queued = await server.request("POST", "/events/cipolice", stuck, {
+      "x-cipolice-message-id": "stuck-1",
+      "x-cipolice-signature": sign(stuck),
+    });
+    assert.equal(queued.status, 202, queued.text);
+    const next = JSON.stringify({ image: "registry.example/next:1" });
+    const answer = await server.request("POST", "/events/cipolice?wait=true", next, {
+      "x-cipolice-message-id": "after-stuck-1",
+      "x-cipolice-signature": sign(next),
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.ok(answer.ms < 1_500, `the next message waited ${answer.ms} ms behind the hanging hook`);
+    let event: { state: string; outcomes: { action: string; status: string; error?: string }[] } | undefined;
+    for (let i = 0; i < 100 && event?.state !== "done"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      event = (
+        (await server.request("GET", "/v1/events?id=stuck-1", undefined, AUTH)).json as {
+          events: (typeof event)[];
+        }
+      ).events[0];
+    }
+    assert.equal(event?.state, "done");
+    const hook = event?.outcomes.find((o) => o.action.startsWith("http://"));
+    assert.ok(hook?.status === "timed_out" || hook?.status === "failed", JSON.stringify(hook));
+    assert.match(hook?.error ?? "", /tr(y|ies)/);
   });
 
   it("refuses bodies that are not JSON objects with 400, and unknown senders with 400, naming what is wrong", async () => {

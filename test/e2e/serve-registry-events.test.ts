@@ -104,6 +104,18 @@ describe("cipolice serve: registry push notifications drive evaluation and rules
     assert.fail(`no rule ran for the push of ${digest}; server log:\n${server.logs().slice(-3000)}`);
   }
 
+  /** Waits until the ledger has the push of `digest` done, every action of its rules run. */
+  async function waitForEvent(digest: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const listed = (await server.request("GET", "/v1/events?limit=100", undefined, AUTH)).json as {
+        events: { state: string; message?: { digest?: string } }[];
+      };
+      if (listed.events.some((e) => e.message?.digest === digest && e.state === "done")) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`the push of ${digest} was not processed to the end`);
+  }
+
   async function build(files: Record<string, string>): Promise<{ layout: ImageLayout; digest: string }> {
     const layout = await buildImage({ files, user: "1000" });
     layouts.push(layout);
@@ -152,6 +164,8 @@ describe("cipolice serve: registry push notifications drive evaluation and rules
     const message = await waitForRun(digest);
     const decision = message.decision as Record<string, unknown>;
     assert.equal(decision.status, "unknown");
+    // The recording action runs before `reject`: wait until the whole message is done
+    await waitForEvent(digest);
     assert.match(String(decision.reason), /no scan data/);
     // The clean report would pass the policy, but the rule's verdict on the digest stands
     const push = await server.request(

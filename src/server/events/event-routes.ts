@@ -8,6 +8,7 @@ import type { Reply } from "../reply.js";
 import type { ParsedRequest } from "../request.js";
 import type { Routes } from "../router.js";
 import type { ServeContext } from "../serve-context.js";
+import { acknowledgeClairNotification, isTrustedCallback, readClairNotification } from "./clair-callback.js";
 import type { EventItem, EventsRuntime } from "./events-runtime.js";
 
 /** Largest notification body: registries send a few kilobytes; Clair pages are fetched, not posted. */
@@ -56,7 +57,24 @@ async function receive(
   const payload = await req.json();
   const sender = named ?? detectSender(req.headers, payload);
   if (named === undefined) authenticate(runtime, req, body, sender);
-  const normalized = normalizeNotification(payload, { sender, headers: req.headers });
+  let normalized = normalizeNotification(payload, { sender, headers: req.headers });
+  // Clair's webhook names a notification only: its pages, read back from the notifier, name the images
+  const clairNotice = sender === "clair" ? normalized.messages[0] : undefined;
+  const callback = String(clairNotice?.callback ?? "");
+  const clair = runtime.clair;
+  const trusted = clair !== undefined && isTrustedCallback(callback, clair.options.origins);
+  if (clairNotice !== undefined && clair !== undefined && trusted) {
+    const id = String(clairNotice.notification_id);
+    const messages = await readClairNotification(callback, id, clair.options, clair.client);
+    normalized = { ...normalized, event: "vulnerability_found", messages };
+  } else if (clairNotice !== undefined) {
+    // Never requested: a callback the sender names elsewhere could make this server call anything
+    const why =
+      clair !== undefined
+        ? `its callback ${callback} is not at a trusted notifier origin (events.clair.origins)`
+        : "events.clair.origins is empty";
+    normalized = { ...normalized, ignored: `the Clair notification was not read back: ${why}` };
+  }
   const explicitId = messageIdHeader(req);
   const bodyId =
     explicitId ?? `sha256:${createHash("sha256").update(sender).update("\n").update(body).digest("hex")}`;
@@ -79,12 +97,20 @@ async function receive(
     })),
     ...(normalized.ignored !== undefined ? { ignored: normalized.ignored } : {}),
   };
+  // The notifier sends a notification until it is marked read: only once its messages are queued or run
+  const acknowledge = async () => {
+    if (clair !== undefined && trusted)
+      await acknowledgeClairNotification(callback, clair.options, clair.client);
+  };
+
   if (items.length === 0) {
+    await acknowledge();
     res.json(200, { accepted: 0, ...summary });
     return;
   }
   if (req.query.get("wait") === "true") {
     const results = await runtime.processNow(items);
+    await acknowledge();
     res.json(200, {
       accepted: items.length,
       ...summary,
@@ -102,6 +128,7 @@ async function receive(
       },
     );
   }
+  await acknowledge();
   req.log.info({ sender, messages: items.length, delivery: runtime.delivery }, "event messages accepted");
   res.json(202, { accepted: items.length, delivery: runtime.delivery, ...summary });
 }
@@ -147,6 +174,8 @@ function messageIdOf(
   index: number,
   count: number,
 ): string {
+  // Clair: the notifier's id of each affected manifest, the same when the webhook comes again
+  if (typeof message.clair_notification === "string") return `clair:${message.clair_notification}`;
   const eventId = message.event_id;
   if (typeof eventId === "string" && eventId !== "") return `${sender}:${eventId.slice(0, MAX_ID_CHARS)}`;
   return count === 1 ? bodyId : `${bodyId}#${index}`;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { HttpClient } from "../../image/registry/http-request.js";
 import { CipError } from "../../model/index.js";
 import type { EventConsumer } from "../../queue/amqp-consumer.js";
 import type { DecisionPublisher, Publisher } from "../../queue/amqp-publisher.js";
@@ -17,6 +18,7 @@ import type { DecisionRecord } from "../../service/store-ports.js";
 import { WorkQueue } from "../../service/work-queue.js";
 import type { ServeConfig } from "../serve-config.js";
 import { recordDecision, type ServeContext } from "../serve-context.js";
+import type { ClairCallbackOptions } from "./clair-callback.js";
 import { RulesFiles } from "./rules-files.js";
 
 /** One message handed over for processing. */
@@ -28,6 +30,8 @@ export interface EventItem {
 /** The event side of a running server: credentials, rules, and where received messages go. */
 export interface EventsRuntime {
   credentials: readonly SenderAuth[];
+  /** How Clair notifications are read back, when notifier origins are configured. */
+  clair?: { options: ClairCallbackOptions; client: HttpClient };
   reactor: EventReactor;
   rules: RulesFiles;
   /** Where received messages go: `amqp` (queued durably before the sender is answered) or `local` workers. */
@@ -133,8 +137,25 @@ export async function startEvents(config: ServeConfig, context: ServeContext): P
     }
   }
 
+  const clairPsk = credentials.find((c) => c.sender === "clair" && c.scheme === "jwt")?.secret;
+  const clair =
+    events.clair.origins.length === 0
+      ? undefined
+      : {
+          options: {
+            origins: events.clair.origins,
+            ...(clairPsk !== undefined ? { psk: clairPsk } : {}),
+            pageSize: events.clair.pageSize,
+            maxPages: events.clair.maxPages,
+            maxPageBytes: 16 * 1024 * 1024,
+            timeoutMs: 30_000,
+          },
+          client: new HttpClient(),
+        };
+
   return {
     credentials,
+    ...(clair !== undefined ? { clair } : {}),
     reactor,
     rules,
     delivery: publisher === undefined ? "local" : "amqp",
@@ -161,6 +182,7 @@ export async function startEvents(config: ServeConfig, context: ServeContext): P
       await local.drained();
       await publisher?.close();
       await decisions?.close();
+      clair?.client.close();
     },
   };
 }
