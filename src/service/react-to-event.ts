@@ -124,8 +124,15 @@ export class EventReactor {
     const image = message.image;
     if (this.deps.assess === undefined || typeof image !== "string" || image === "" || "decision" in message)
       return message;
+    // The event names the exact manifest: decide that one (a registry notifies of a push before the tag
+    // moves to it, and the tag may have moved on since)
+    const digest = message.digest;
+    const pinned =
+      typeof digest === "string" && /^sha256:[a-f0-9]{64}$/.test(digest) && !image.includes("@")
+        ? `${image}@${digest}`
+        : image;
     const assessment = await this.deps.assess(
-      image,
+      pinned,
       { origin: "event", ...(typeof message.namespace === "string" ? { namespace: message.namespace } : {}) },
       Date.now() + this.deps.assessTimeoutMs,
     );

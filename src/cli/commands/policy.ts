@@ -4,6 +4,7 @@ import { CipError, isCipError } from "../../model/index.js";
 import { terminalLine } from "../../model/terminal-safe.js";
 import { EXIT } from "../exit-codes.js";
 import { formatProblem } from "../print-error.js";
+import { printValidationFailure } from "../print-validation.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
 import { DEFAULT_BUNDLE_PATH } from "../shipped-files.js";
 import { formatGates } from "./format-gates.js";
@@ -36,13 +37,8 @@ export function policyCommand(setExitCode: (code: number) => void): Command {
           for (const w of bundle.warnings) process.stdout.write(`  ${formatProblem(w)}\n`);
         } catch (error) {
           if (!isCipError(error)) throw error;
-          const invalid = error.code === "CIP_BUNDLE_INVALID" || error.code === "CIP_BUNDLE_VERSION";
-          process.stdout.write(
-            `${terminalLine(file)}: ${invalid ? "invalid" : "unreadable"}: ${terminalLine(error.message)}\n`,
-          );
-          for (const p of error.problems) process.stdout.write(`  ${formatProblem(p)}\n`);
-          if (error.hint) process.stdout.write(`  hint: ${terminalLine(error.hint)}\n`);
-          worst = Math.max(worst, invalid ? EXIT.policyFailure : EXIT.cannotEvaluate);
+          const code = printValidationFailure(file, error, ["CIP_BUNDLE_INVALID", "CIP_BUNDLE_VERSION"]);
+          worst = Math.max(worst, code);
         }
       }
       setExitCode(worst);

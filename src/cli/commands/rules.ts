@@ -6,7 +6,7 @@ import { CipError, isCipError } from "../../model/index.js";
 import { terminalLine } from "../../model/terminal-safe.js";
 import type { RuleAction, RuleMessage, RuleSet } from "../../rules/rule-types.js";
 import { EXIT } from "../exit-codes.js";
-import { formatProblem } from "../print-error.js";
+import { printValidationFailure } from "../print-validation.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
 
 /** Messages are small JSON objects; a larger one is a mistake or an attack. */
@@ -49,13 +49,9 @@ export function rulesCommand(setExitCode: (code: number) => void): Command {
           }
         } catch (error) {
           if (!isCipError(error)) throw error;
-          const invalid = error.code === RULES_INVALID_CODE && error.problems.length > 0;
-          process.stdout.write(
-            `${terminalLine(file)}: ${invalid ? "invalid" : "unreadable"}: ${terminalLine(error.message)}\n`,
-          );
-          for (const p of error.problems) process.stdout.write(`  ${formatProblem(p)}\n`);
-          if (error.hint) process.stdout.write(`  hint: ${terminalLine(error.hint)}\n`);
-          worst = Math.max(worst, invalid ? EXIT.policyFailure : EXIT.cannotEvaluate);
+          // A configuration error without problems is an unreadable file, not an invalid one
+          const invalidCodes = error.problems.length > 0 ? [RULES_INVALID_CODE] : [];
+          worst = Math.max(worst, printValidationFailure(file, error, invalidCodes));
         }
       }
       setExitCode(worst);
