@@ -98,13 +98,20 @@ export async function imageFactsFor(
       : {}),
     maxInputBytes: maxBytes,
     archiveLimits: archiveLimitOptions(opts),
-    registry: {
-      insecureRegistries: opts.insecureRegistry,
-      timeoutMs: parseSeconds(opts.registryTimeout) * 1000,
-      caFiles: opts.caFile,
-      ...registryCredentials(opts.creds),
-    },
+    registry: registryOptionsOf(opts),
   });
+}
+
+/** The registry client options the registry flags give (`--insecure-registry`, `--creds`, `--ca-file`, timeout). */
+export function registryOptionsOf(
+  opts: Pick<GatherOptions, "insecureRegistry" | "registryTimeout" | "caFile" | "creds">,
+): RegistryClientOptions {
+  return {
+    insecureRegistries: opts.insecureRegistry,
+    timeoutMs: parseSeconds(opts.registryTimeout) * 1000,
+    caFiles: opts.caFile,
+    ...registryCredentials(opts.creds),
+  };
 }
 
 /** The archive limits the flags give; those not given are derived from --max-input-size by the reader. */

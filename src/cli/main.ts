@@ -3,10 +3,12 @@ import { terminalText } from "../model/terminal-safe.js";
 import { checkCommand } from "./commands/check.js";
 import { consumeCommand } from "./commands/consume.js";
 import { factsCommand } from "./commands/facts.js";
+import { keysCommand } from "./commands/keys.js";
 import { policyCommand } from "./commands/policy.js";
 import { publishCommand } from "./commands/publish.js";
 import { rulesCommand } from "./commands/rules.js";
 import { serveCommand } from "./commands/serve.js";
+import { signCommand, verifyAttestationCommand, verifyCommand } from "./commands/sign.js";
 import { EXIT } from "./exit-codes.js";
 import { formatError } from "./print-error.js";
 
@@ -40,6 +42,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(serveCommand(setExitCode));
   program.addCommand(consumeCommand(setExitCode));
   program.addCommand(publishCommand(setExitCode));
+  program.addCommand(signCommand(setExitCode));
+  program.addCommand(verifyCommand(setExitCode));
+  program.addCommand(verifyAttestationCommand(setExitCode));
+  program.addCommand(keysCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
     command.option("--debug", "print stack traces with errors");

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   CIP_REQUEST_INVALID: "An HTTP request body is not valid for its endpoint",
   CIP_UNAUTHORIZED: "A request carries no valid bearer token",
   CIP_DEADLINE: "A request or evaluation did not finish before its deadline",
+  CIP_KEY_INVALID: "A signing key cannot be read: damaged, wrong passphrase, or not ECDSA P-256",
+  CIP_SIGNATURE_INVALID: "A signature, signed payload, attestation or signature manifest is not valid",
   CIP_QUEUE: "The message broker could not be reached or refused a request",
   CIP_BUSY: "The server holds as much work as it may queue; retry later",
   CIP_INTERNAL: "An unexpected internal error",

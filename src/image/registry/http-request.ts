@@ -19,7 +19,7 @@ export interface HttpResponse {
 export interface HttpRequestInit {
   method: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
 }
 
 /** Connection settings shared by the requests of one client. */
@@ -62,6 +62,8 @@ export class HttpClient {
         () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
         timeoutMs,
       );
+      // The socket keeps the process alive while the exchange lasts; an answer nobody reads to its end must not
+      timer.unref();
       const { signal } = controller;
       const headers: Record<string, string> = { ...init.headers };
       if (init.body !== undefined) headers["content-length"] = String(Buffer.byteLength(init.body));

@@ -102,7 +102,9 @@ export class RegistryAuth {
       });
     } else {
       if (service !== undefined) url.searchParams.set("service", service);
-      url.searchParams.set("scope", scope);
+      // One scope parameter per scope, as Docker sends them (a mount asks for two repositories)
+      url.searchParams.delete("scope");
+      for (const one of scope.split(" ").filter((s) => s !== "")) url.searchParams.append("scope", one);
       const headers: Record<string, string> = {};
       if (credentials !== undefined) {
         headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ImageRef, Platform } from "../../model/index.js";
 import { CipError, isCipError } from "../../model/index.js";
 import { type ClassifiedManifest, classifyManifest, MANIFEST_ACCEPT } from "../manifest.js";
@@ -11,6 +12,14 @@ import {
 } from "./docker-config.js";
 import type { HttpResponse } from "./http-request.js";
 import { nextLink } from "./link-header.js";
+import {
+  type PushBlobOptions,
+  type PushChannel,
+  type PushedBlob,
+  type PushTarget,
+  pushBlob,
+} from "./push-blob.js";
+import { type ManifestTarget, pushManifest } from "./push-manifest.js";
 import { digestAlgorithm, readLimitedBody, verifyDigest } from "./read-body.js";
 import { RegistryAuth } from "./registry-auth.js";
 import {
@@ -20,7 +29,7 @@ import {
   summariseErrorBody,
 } from "./registry-errors.js";
 import { apiHost, plainHttpAllowed } from "./registry-host.js";
-import { Transport } from "./transport.js";
+import { Transport, type TransportRequestInit } from "./transport.js";
 import { type AuthChallenge, parseWwwAuthenticate } from "./www-authenticate.js";
 
 /** Options of a RegistryClient; every one has a default. */
@@ -89,6 +98,7 @@ export class RegistryClient {
   private readonly maxManifestBytes: number;
   private readonly maxBlobBytes: number;
   private readonly platform: Platform;
+  private readonly retries: number;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -96,6 +106,7 @@ export class RegistryClient {
     this.maxBlobBytes = options.maxBlobBytes ?? 16 * MiB;
     this.insecure = options.insecureRegistries ?? [];
     this.platform = options.platform ?? defaultPlatform();
+    this.retries = options.retries ?? 3;
     const caCertificates = [
       ...(options.caCertificates ?? []).flatMap((pem, i) =>
         parseCaCertificates(pem, `CA certificate ${i + 1}`),
@@ -104,7 +115,7 @@ export class RegistryClient {
     ];
     this.transport = new Transport({
       timeoutMs: this.timeoutMs,
-      retries: options.retries ?? 3,
+      retries: this.retries,
       caCertificates,
     });
     this.auth = new RegistryAuth(
@@ -112,6 +123,11 @@ export class RegistryClient {
       (registry) => this.credentialsFor(registry),
       (hostPort) => plainHttpAllowed(hostPort, this.insecure),
     );
+  }
+
+  /** Closes the client's connections; a command calls it when done so that no socket keeps the process alive. */
+  close(): void {
+    this.transport.close();
   }
 
   /**
@@ -228,6 +244,115 @@ export class RegistryClient {
     return pages.flatMap((page) => stringArray((page as { repositories?: unknown } | null)?.repositories));
   }
 
+  /**
+   * Pushes a blob unless the repository has it: a cross-repository mount from `mountFrom` when asked,
+   * else one PUT, or PATCH chunks of `chunkBytes` (default 8 MiB) for larger blobs. The registry's
+   * answered digest must be ours. Upload sessions that fail on 429, 5xx or a reset are cancelled and
+   * started again (never resent blindly), as often as the client retries.
+   */
+  pushBlob(target: PushTarget, data: Buffer, options?: PushBlobOptions): Promise<PushedBlob> {
+    return pushBlob(this.pushChannel(target.registry, target.repository), target, data, options);
+  }
+
+  /**
+   * Pushes a manifest's exact bytes under a tag or digest with `mediaType` as Content-Type; returns its
+   * sha256 digest (checked against the registry's Docker-Content-Digest when it sends one).
+   */
+  pushManifest(target: ManifestTarget, body: Buffer, mediaType: string): Promise<{ digest: string }> {
+    const channel = this.pushChannel(target.registry, target.repository);
+    return pushManifest(channel, target, body, mediaType, this.maxManifestBytes);
+  }
+
+  /**
+   * The raw bytes of a manifest of any media type (a signature's OCI manifest, an index), verified against a
+   * digest reference or the registry's Docker-Content-Digest, at most maxManifestBytes. Undefined when the
+   * registry does not have it (404 MANIFEST_UNKNOWN or NAME_UNKNOWN).
+   */
+  async getManifest(
+    target: ManifestTarget,
+  ): Promise<{ digest: string; mediaType: string; body: Buffer } | undefined> {
+    const ref: ImageRef = { registry: target.registry, repository: target.repository };
+    const { reference } = target;
+    const what = `the manifest of ${target.repository}${reference.includes(":") ? "@" : ":"}${reference}`;
+    const action = `fetch ${what}`;
+    const path = `/v2/${target.repository}/manifests/${reference}`;
+    const algorithm = reference.includes(":")
+      ? digestAlgorithm(reference, `${target.registry}${path}`)
+      : "sha256";
+    const response = await this.request(target.registry, pullScope(target.repository), action, path, {
+      method: "GET",
+      headers: { accept: MANIFEST_ACCEPT },
+    });
+    // After the request: the ping has found the scheme the URL in messages should show
+    const url = this.urlOf(target.registry, path);
+    await this.refuseRedirect(response, action, path, target.registry);
+    if (response.status === 404) {
+      const error = await this.statusError(response, action, url, ref);
+      // Only the registry's own "not here" codes mean absent; any other 404 is a misrouted request
+      if (/\b(MANIFEST_UNKNOWN|NAME_UNKNOWN)\b/.test(error.message)) return undefined;
+      throw error;
+    }
+    if (!response.ok) throw await this.statusError(response, action, url, ref);
+    const body = await readLimitedBody(response, this.maxManifestBytes, what, url, algorithm);
+    const served = response.headers.get("docker-content-digest");
+    if (reference.includes(":")) {
+      verifyDigest(what, reference, body.digest, url);
+    } else if (served?.startsWith(`${algorithm}:`)) {
+      verifyDigest(what, served, body.digest, url);
+    }
+    const mediaType = manifestMediaType(response.headers.get("content-type"), body.bytes);
+    // The digest reported is always sha256 of the bytes, whatever algorithm the reference used
+    const digest =
+      algorithm === "sha256"
+        ? body.digest
+        : `sha256:${createHash("sha256").update(body.bytes).digest("hex")}`;
+    return { digest, mediaType, body: body.bytes };
+  }
+
+  /** The raw bytes of a blob, verified against its digest, at most `maxBytes` (default maxBlobBytes). */
+  async getBlob(target: PushTarget, digest: string, maxBytes: number = this.maxBlobBytes): Promise<Buffer> {
+    const ref: ImageRef = { registry: target.registry, repository: target.repository };
+    const what = `the blob ${digest} of ${target.repository}`;
+    const path = `/v2/${target.repository}/blobs/${digest}`;
+    const algorithm = digestAlgorithm(digest, `${target.registry}${path}`);
+    const { response, url } = await this.fetchBlob(ref, path, `fetch ${what}`);
+    const body = await readLimitedBody(response, maxBytes, what, url, algorithm);
+    verifyDigest(what, digest, body.digest, url);
+    return body.bytes;
+  }
+
+  /**
+   * How pushes reach one repository: requests to the registry's origin carry its authorization under the
+   * push scope; an upload Location on another origin gets none, and plain HTTP only where reading allows it.
+   */
+  private pushChannel(registry: string, repository: string): PushChannel {
+    const ref: ImageRef = { registry, repository };
+    return {
+      retries: this.retries,
+      failure: (response, action, url) => this.statusError(response, action, url, ref, "push"),
+      send: async (action, pathOrUrl, init, { scope, retries }) => {
+        const state = await this.ping(registry);
+        const url = pathOrUrl.startsWith("/") ? `${state.base}${pathOrUrl}` : pathOrUrl;
+        const target = new URL(url);
+        let response: HttpResponse;
+        if (target.origin === new URL(state.base).origin) {
+          response = await this.request(registry, scope, action, url, init, retries);
+        } else {
+          if (target.protocol !== "https:" && !plainHttpAllowed(target.host, this.insecure)) {
+            throw registryError(
+              `Cannot ${action}: the registry sent the upload to ${target.origin} over plain HTTP (${state.base})`,
+              "Uploads go over HTTPS, or plain HTTP only to loopback and registries listed as insecure.",
+            );
+          }
+          // Another host's upload URL is authorized by itself (signed URLs); the registry's token is not its
+          response = await this.transport.send(action, url, init, retries);
+        }
+        // A redirect is the caller's to judge: a HEAD of a blob in redirected storage means it exists
+        return { response, url };
+      },
+    };
+  }
+
   /** Pings `/v2/` once per registry: finds the scheme (HTTPS, or HTTP where allowed) and the challenges. */
   private ping(registry: string): Promise<RegistryState> {
     let state = this.registries.get(registry);
@@ -276,7 +401,8 @@ export class RegistryClient {
     scope: string,
     action: string,
     pathOrUrl: string,
-    init: { method: string; headers?: Record<string, string> },
+    init: TransportRequestInit,
+    retries?: number,
   ): Promise<HttpResponse> {
     const state = await this.ping(registry);
     const url = pathOrUrl.startsWith("/") ? `${state.base}${pathOrUrl}` : pathOrUrl;
@@ -284,7 +410,7 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...init.headers };
       const authorization = await this.auth.authorization(registry, state.challenges, scope);
       if (authorization !== undefined) headers.authorization = authorization;
-      const response = await this.transport.send(action, url, { method: init.method, headers });
+      const response = await this.transport.send(action, url, { ...init, headers }, retries);
       if (response.status !== 401 || attempt > 0) return response;
       const challenges = parseWwwAuthenticate(response.headers.get("www-authenticate"));
       if (challenges.length === 0) return response;
@@ -447,6 +573,7 @@ export class RegistryClient {
     action: string,
     url: string,
     ref?: ImageRef,
+    operation: "pull" | "push" = "pull",
   ): Promise<CipError> {
     let detail = "";
     try {
@@ -460,7 +587,7 @@ export class RegistryClient {
     const message = `Cannot ${action}: the registry answered ${status}${detail === "" ? "" : `, ${detail}`} (${url})`;
     return registryError(
       message,
-      statusHint(response.status, registry, ref, this.auth.hasCredentials(registry)),
+      statusHint(response.status, registry, ref, this.auth.hasCredentials(registry), operation),
     );
   }
 
@@ -484,14 +611,18 @@ function statusHint(
   registry: string,
   ref: ImageRef | undefined,
   hasCredentials: boolean,
+  operation: "pull" | "push" = "pull",
 ): string {
+  if (operation === "push" && status === 404) {
+    return `The registry does not know ${ref?.repository ?? "this repository"} or the upload; check the repository name (some registries want it created first).`;
+  }
   switch (status) {
     case 401:
       return hasCredentials
-        ? `The registry refused the credentials for ${registry}; check them (docker login ${registry}).`
+        ? `The registry refused the credentials for ${registry}${operation === "push" ? " (or they may not push there)" : ""}; check them (docker login ${registry}).`
         : `The registry wants credentials: run docker login ${registry}, or pass them explicitly.`;
     case 403:
-      return `The credentials for ${registry} are not allowed to pull ${ref?.repository ?? "this"}; ask for access.`;
+      return `The credentials for ${registry} are not allowed to ${operation} ${ref?.repository ?? "this"}; ask for access.`;
     case 404:
       return ref === undefined
         ? "Check the repository name; the registry does not know it."
@@ -522,6 +653,19 @@ function pullScope(repository: string): string {
 
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+/** A manifest's media type: the Content-Type the registry sent, else the document's own `mediaType`. */
+function manifestMediaType(contentType: string | null, bytes: Buffer): string {
+  const header = (contentType ?? "").split(";")[0]?.trim() ?? "";
+  if (header !== "" && header !== "application/json" && header !== "text/plain") return header;
+  try {
+    const declared = (JSON.parse(bytes.toString("utf8")) as { mediaType?: unknown }).mediaType;
+    if (typeof declared === "string" && declared !== "") return declared;
+  } catch {
+    // Not JSON: the header is all there is
+  }
+  return header;
 }
 
 function stringArray(value: unknown): string[] {

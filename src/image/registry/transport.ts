@@ -9,9 +9,18 @@ export interface TransportOptions {
   caCertificates?: string[];
 }
 
+/** What a request sends: as HttpRequestInit, but the body may be bytes (a blob being pushed). */
+export type TransportRequestInit = HttpRequestInit;
+
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+/** True for answers worth retrying later: rate limits and server failures. */
+export function isRetryableStatus(status: number): boolean {
+  return RETRY_STATUSES.has(status);
+}
+
 /** Longest wait a Retry-After header may ask for before the client gives up instead. */
-const MAX_RETRY_AFTER_MS = 60_000;
+export const MAX_RETRY_AFTER_MS = 60_000;
 const BASE_BACKOFF_MS = 250;
 
 /**
@@ -26,20 +35,34 @@ export class Transport {
     this.http = new HttpClient({ caCertificates: options.caCertificates ?? [] });
   }
 
-  /** Sends one request (with retries); throws a CipError when no HTTP answer came. */
-  async send(action: string, url: string, init: HttpRequestInit): Promise<HttpResponse> {
+  /**
+   * Sends one request (with retries); throws a CipError when no HTTP answer came. `retries` overrides the
+   * client's count for this request: 0 for steps that must not be repeated blindly (an upload's POST or PATCH).
+   */
+  /** Closes every connection (at the end of a command: a socket left open would keep the process alive). */
+  close(): void {
+    this.http.close();
+  }
+
+  async send(
+    action: string,
+    url: string,
+    init: TransportRequestInit,
+    retries?: number,
+  ): Promise<HttpResponse> {
+    const allowed = retries ?? this.options.retries;
     for (let attempt = 0; ; attempt++) {
       let response: HttpResponse;
       try {
         response = await this.http.send(url, init, this.options.timeoutMs);
       } catch (error) {
-        if (attempt < this.options.retries && isTransientNetworkError(error)) {
+        if (attempt < allowed && isTransientNetworkError(error)) {
           await sleep(backoff(attempt));
           continue;
         }
         throw networkFailure(action, url, error, this.options.timeoutMs);
       }
-      if (attempt < this.options.retries && RETRY_STATUSES.has(response.status)) {
+      if (attempt < allowed && RETRY_STATUSES.has(response.status)) {
         const wait = retryAfterMs(response.headers.get("retry-after")) ?? backoff(attempt);
         if (wait <= MAX_RETRY_AFTER_MS) {
           await response.discard();
@@ -79,10 +102,12 @@ export function retryAfterMs(value: string | null, now: number = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function backoff(attempt: number): number {
+/** The wait before retry `attempt` (0-based): exponential from 250 ms, with jitter. */
+export function backoff(attempt: number): number {
   return BASE_BACKOFF_MS * 2 ** attempt + Math.floor(Math.random() * BASE_BACKOFF_MS);
 }
 
-function sleep(ms: number): Promise<void> {
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

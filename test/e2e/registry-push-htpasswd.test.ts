@@ -1,0 +1,4 @@
+import { authenticatedPushSuite } from "./registry-push-auth-suite.js";
+
+// One registry per file: Basic authentication (htpasswd)
+authenticatedPushSuite("htpasswd");
