@@ -11,9 +11,9 @@ import { serveCommand } from "./commands/serve.js";
 import { signCommand, verifyAttestationCommand, verifyCommand } from "./commands/sign.js";
 import { EXIT } from "./exit-codes.js";
 import { formatError } from "./print-error.js";
+import { VERSION } from "./version.js";
 
-/** The package version, shown by --version. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.js";
 
 /**
  * Runs the CLI with the given arguments (without `node` and the script) and resolves to the exit code.

@@ -270,6 +270,28 @@ const events = z
   })
   .describe("Event-driven rules: registry and scanner notifications, CIPolicE messages, AMQP.");
 
+const trustedKey = z
+  .strictObject({
+    name: nonEmpty.describe("The key's name in decisions and logs."),
+    keyFile: nonEmpty.optional().describe("PEM public key file (cosign.pub)."),
+    key: nonEmpty.optional().describe("The PEM public key itself."),
+  })
+  .superRefine(exactlyOne(["keyFile", "key"]))
+  .describe("A public key whose signatures are trusted.");
+
+const signing = z
+  .strictObject({
+    trustedKeys: z.array(trustedKey).default([]).describe("Keys whose verification summaries are trusted."),
+    trustSummaries: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Admit an image without evaluating it when a verification summary signed by a trusted key says it PASSED the bundle in force (by digest).",
+      ),
+    summaryMaxAgeDays: positiveInt.default(30).describe("Summaries older than this are not trusted."),
+  })
+  .describe("Signatures and verification summaries (cosign's formats).");
+
 /** The `cipolice serve` configuration file (YAML or JSON), as zod reads it. */
 export const serveConfigSchema = z
   .strictObject({
@@ -303,6 +325,7 @@ export const serveConfigSchema = z
     limits: limits.prefault({}),
     timeouts: timeouts.prefault({}),
     events: events.prefault({}),
+    signing: signing.prefault({}),
   })
   .describe("Configuration of `cipolice serve`.");
 

@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { formatImageReference } from "../image/image-reference.js";
 import { RegistryClient } from "../image/registry/registry-client.js";
-import { ImageAssessor } from "../service/assess-image.js";
+import { type AssessorDeps, ImageAssessor } from "../service/assess-image.js";
 import { readImageFacts } from "../service/read-image.js";
 import type { Store } from "../service/store-ports.js";
 import { openStore } from "../store/open-store.js";
@@ -82,6 +83,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         readImageFacts: (ref) =>
           readImageFacts({ kind: "registry", reference: formatImageReference(ref) }, { registry }),
         now,
+        ...(await trustedSummaryReader(config, registry)),
         onWarning: (message, error) => logger.warn({ err: String(error) }, message),
       },
       {
@@ -170,4 +172,45 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 async function closeQuietly(store: Store, decisionLog: DecisionLog | undefined): Promise<void> {
   await decisionLog?.close().catch(() => undefined);
   await store.close().catch(() => undefined);
+}
+
+/** How the assessor reads trusted verification summaries, when the configuration names trusted keys. */
+async function trustedSummaryReader(
+  config: ServeConfig,
+  registry: ConstructorParameters<typeof RegistryClient>[0],
+): Promise<Pick<AssessorDeps, "trustedSummaries" | "summaryMaxAgeMs">> {
+  const { trustedKeys, trustSummaries, summaryMaxAgeDays } = config.signing;
+  if (trustedKeys.length === 0 || !trustSummaries) return {};
+  const [{ loadPublicKey }, { verifyImageAttestations }] = await Promise.all([
+    import("../sign/keys/index.js"),
+    import("../service/verify-image.js"),
+  ]);
+  const keys = trustedKeys.map((k) => ({
+    name: k.name,
+    key: loadPublicKey(
+      k.key ?? readFileSync(k.keyFile as string, "utf8"),
+      k.keyFile ?? `signing.trustedKeys ${k.name}`,
+    ),
+  }));
+  const client = new RegistryClient(registry);
+  return {
+    summaryMaxAgeMs: summaryMaxAgeDays * 86_400_000,
+    trustedSummaries: async (ref, digest) => {
+      const report = await verifyImageAttestations(ref, { client, keys, digest });
+      return report.attestations.flatMap((a) =>
+        a.valid && a.summary !== undefined && a.keyName !== undefined
+          ? [
+              {
+                keyName: a.keyName,
+                policyDigest: a.summary.policyDigest,
+                ...(a.summary.policyName !== undefined ? { policyName: a.summary.policyName } : {}),
+                passed: a.summary.passed,
+                time: a.summary.time,
+                timeMs: a.summary.timeMs,
+              },
+            ]
+          : [],
+      );
+    },
+  };
 }

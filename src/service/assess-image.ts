@@ -73,6 +73,24 @@ export interface AssessorDeps {
   now(): Date;
   /** Told of background failures (re-reading verdicts) that change no answer by themselves. */
   onWarning?(message: string, error: unknown): void;
+  /**
+   * The verification summaries attached to a digest that verify with a trusted key (absent: none are
+   * trusted). A valid PASSED summary for every bundle in force, young enough, answers without evaluating.
+   */
+  trustedSummaries?(ref: ImageRef, digest: string): Promise<TrustedSummary[]>;
+  /** Summaries older than this are not trusted. */
+  summaryMaxAgeMs?: number;
+}
+
+/** A verification summary that verified with a trusted key. */
+export interface TrustedSummary {
+  keyName: string;
+  policyDigest: string;
+  policyName?: string;
+  passed: boolean;
+  /** RFC 3339, and epoch milliseconds. */
+  time: string;
+  timeMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -94,6 +112,8 @@ export class ImageAssessor {
   readonly #digests: TtlCache<string, string>;
   readonly #revisions: TtlCache<string, number>;
   readonly #imageFacts: TtlCache<string, ImageFacts>;
+  /** Trusted verification summaries by digest. */
+  readonly #summaries: TtlCache<string, TrustedSummary[]>;
   /** Verdicts rule actions set, by digest or reference, held in memory. */
   readonly #verdicts: RuleVerdicts;
   readonly #unsubscribe: () => void;
@@ -117,6 +137,11 @@ export class ImageAssessor {
     this.#revisions = new TtlCache({ maxEntries: options.maxEntries, ttlMs: 30_000 });
     // A digest's config never changes
     this.#imageFacts = new TtlCache({ maxEntries: Math.min(options.maxEntries, 10_000), ttlMs: DAY_MS });
+    // No summary yet is an answer that changes as soon as CI attests: kept as briefly as an unknown outcome
+    this.#summaries = new TtlCache({
+      maxEntries: options.maxEntries,
+      ttlMs: (found) => (found.length === 0 ? options.unknownTtlMs : options.decisionTtlMs),
+    });
     this.#verdicts = new RuleVerdicts(deps.store, (error) =>
       deps.onWarning?.("cannot re-read rule verdicts", error),
     );
@@ -253,6 +278,8 @@ export class ImageAssessor {
       const byDigest = this.#ruleVerdict(image, [digest], digest);
       if (byDigest !== undefined) return byDigest;
     }
+    const trusted = await this.#trustedSummary(image, ref, digest);
+    if (trusted !== undefined) return trusted;
     let revision = 0;
     if (needs.has("reports")) {
       try {
@@ -337,6 +364,50 @@ export class ImageAssessor {
       };
     }
     return undefined;
+  }
+
+  /**
+   * A pass from signed verification summaries: one PASSED summary per bundle in force, for that bundle's
+   * digest, verified with a trusted key and younger than the configured age. A failed summary, one for
+   * another bundle, or none, answers nothing: the image is evaluated as usual. A registry that cannot be read
+   * answers nothing either.
+   */
+  async #trustedSummary(image: string, ref: ImageRef, digest: string): Promise<Assessment | undefined> {
+    const read = this.#deps.trustedSummaries;
+    if (read === undefined) return undefined;
+    let summaries: TrustedSummary[];
+    try {
+      summaries = await this.#summaries.get(digest, () => read({ ...ref, digest }, digest));
+    } catch (error) {
+      this.#deps.onWarning?.(`cannot read the verification summaries of ${digest}`, error);
+      return undefined;
+    }
+    const now = this.#deps.now().getTime();
+    const maxAge = this.#deps.summaryMaxAgeMs ?? Number.POSITIVE_INFINITY;
+    const used: TrustedSummary[] = [];
+    for (const bundle of this.#bundles.bundles) {
+      const found = summaries.find(
+        (s) =>
+          s.passed &&
+          s.policyDigest === bundle.digest &&
+          now - s.timeMs <= maxAge &&
+          s.timeMs <= now + 60_000,
+      );
+      if (found === undefined) return undefined;
+      used.push(found);
+    }
+    if (used.length === 0) return undefined;
+    const said = used
+      .map((s) => `${s.policyName ?? s.policyDigest} PASSED at ${s.time}, signed by ${s.keyName}`)
+      .join("; ");
+    return {
+      image,
+      digest,
+      outcome: "pass",
+      decisions: [],
+      reason: `trusted verification summary (not evaluated again): ${said}`,
+      cache: "miss",
+    };
   }
 
   #referenceStop(image: string, ref: ImageRef, context: AssessContext): Assessment {

@@ -25,9 +25,10 @@ describe("cipolice sign and verify against a real registry", { skip }, () => {
   let dir: string;
   let registry: TestRegistry;
   const layouts: ImageLayout[] = [];
-  const images: Record<"app" | "other", { ref: string; digest: string }> = {
+  const images: Record<"app" | "other" | "good", { ref: string; digest: string }> = {
     app: { ref: "", digest: "" },
     other: { ref: "", digest: "" },
+    good: { ref: "", digest: "" },
   };
 
   before(async () => {
@@ -36,8 +37,13 @@ describe("cipolice sign and verify against a real registry", { skip }, () => {
     for (const [name, version] of [
       ["app", "1.0"],
       ["other", "2.0"],
+      ["good", "3.0"],
     ] as const) {
-      const layout = await buildImage({ files: { [`/srv/${name}/version`]: `${version}\n` } });
+      // `good` runs as a user: the default bundle stops images that run as root
+      const layout = await buildImage({
+        files: { [`/srv/${name}/version`]: `${version}\n` },
+        ...(name === "good" ? { user: "1000" } : {}),
+      });
       layouts.push(layout);
       await pushImage(layout, registry, `web/${name}:${version}`);
       images[name] = {
@@ -173,6 +179,59 @@ describe("cipolice sign and verify against a real registry", { skip }, () => {
     // Restored: app verifies again
     await pushSig("app", images.app.digest, manifest);
     assert.equal((await cli(["verify", images.app.ref, ...trusted])).status, 0);
+  });
+
+  it("check --sign --attest: a passing image is signed and attested PASSED; a failing one only attested FAILED", async () => {
+    const good = await cli([
+      "check",
+      images.good.ref,
+      "--sign",
+      "--attest",
+      "--key",
+      key("alice", "key"),
+      "--quiet",
+    ]);
+    assert.ok(good.status === 0, good.stdout + good.stderr);
+    assert.match(good.stderr, /signed .* under sha256-.*\.sig/);
+    assert.match(good.stderr, /verification summary PASSED under sha256-.*\.att/);
+    const verify = await cli(["verify", images.good.ref, "--key", key("alice", "pub"), "--format", "json"]);
+    assert.equal(verify.status, 0, verify.stdout);
+    const annotations = (
+      JSON.parse(verify.stdout) as { signatures: { annotations: Record<string, string> }[] }
+    ).signatures[0]?.annotations;
+    assert.match(annotations?.["dev.cipolice/bundle-digest"] ?? "", /^sha256:[0-9a-f]{64}$/);
+    const vsa = await cli([
+      "verify-attestation",
+      images.good.ref,
+      "--key",
+      key("alice", "pub"),
+      "--type",
+      "vsa",
+    ]);
+    assert.equal(vsa.status, 0, vsa.stdout);
+    assert.match(
+      vsa.stdout,
+      /valid {4}layer 0: https:\/\/slsa\.dev\/verification_summary\/v1 signed by .*: PASSED .* sha256:[0-9a-f]{64}/,
+    );
+    // Another key's attestations are not trusted
+    const other = await cli(["verify-attestation", images.good.ref, "--key", key("bob", "pub")]);
+    assert.equal(other.status, 1, other.stdout);
+
+    // app runs as root: the default bundle stops it
+    const bad = await cli([
+      "check",
+      images.app.ref,
+      "--sign",
+      "--attest",
+      "--key",
+      key("alice", "key"),
+      "--quiet",
+    ]);
+    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, /not signed: the decision fails \(STOP\)/);
+    assert.match(bad.stderr, /verification summary FAILED/);
+    const failed = await cli(["verify-attestation", images.app.ref, "--key", key("alice", "pub")]);
+    assert.match(failed.stdout, /: FAILED /);
   });
 
   it("says so when an image has no signatures, and refuses keys it cannot use before any push", async () => {

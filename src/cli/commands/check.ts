@@ -15,6 +15,7 @@ import { outputTo, useColor } from "../output.js";
 import { DEFAULT_MAX_INPUT_BYTES, parseByteSize, readInputFile } from "../read-input.js";
 import { reportTargets } from "../report-targets.js";
 import { DEFAULT_BUNDLE_PATH } from "../shipped-files.js";
+import { checkSignOptions, signAfterCheck } from "../sign-after-check.js";
 import { parseNow } from "./parse-now.js";
 
 /** `cipolice check`: evaluate an image's facts with a policy bundle; exit 0 pass, 1 policy failure, 2 cannot evaluate. */
@@ -101,6 +102,14 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       "after checking, store the reports, VEX and facts read in a `cipolice serve` at this URL, under the image's digest",
     )
     .option("--push-token-file <file>", "the push token for --push (or CIPOLICE_PUSH_TOKEN)")
+    .option("--sign", "when the decision passes, sign the image (cosign's format, beside it in its registry)")
+    .option("--attest", "attach the decision as a signed SLSA verification summary (PASSED or FAILED)")
+    .option("--attest-decision", "attach the whole decision (DecisionV1) as a signed attestation")
+    .option("--key <file>", "the private key for --sign and --attest")
+    .option(
+      "--passphrase-file <file>",
+      "the key's passphrase (else CIPOLICE_PASSWORD, COSIGN_PASSWORD, or a prompt)",
+    )
     .option(
       "--max-input-size <bytes>",
       "refuse input files larger than this",
@@ -108,6 +117,12 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
     )
     .action(async (image, opts, command) => {
       if (explainOnly) refuseExitOptions(command);
+      checkSignOptions(image, opts);
+      if (explainOnly && (opts.sign || opts.attest || opts.attestDecision)) {
+        throw new CipError("CIP_USAGE", "Cannot sign or attest with explain: explain only prints", {
+          hint: "Use `cipolice check --explain --sign …` to explain and sign in one run.",
+        });
+      }
       if (explainOnly && opts.push !== undefined) {
         throw new CipError("CIP_USAGE", "Cannot use --push with explain: explain only prints", {
           hint: "Use `cipolice check --explain --push URL …` to explain and push in one run.",
@@ -192,6 +207,9 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
       }
       const failed =
         decision.status === "fail" || (opts.failOn === "warn" && decision.finalAction === "warn");
+      if (image !== undefined && (opts.sign || opts.attest || opts.attestDecision)) {
+        await signAfterCheck(image, decision, failed, opts);
+      }
       if (explainOnly) setExitCode(EXIT.pass);
       else setExitCode(failed ? EXIT.policyFailure : decision.finalAction === "warn" ? warnCode : EXIT.pass);
     });

@@ -89,9 +89,11 @@ export function signCommand(setExitCode: (code: number) => void) {
     const privateKey = await loadSigningKey(opts.key, opts.passphraseFile);
     const { signImage } = await import("../../service/sign-image.js");
     const client = await clientFor(opts as unknown as RegistryFlags);
-    const result = await signImage(ref, { client, privateKey, annotations: parseAnnotations(opts.annotation) }).finally(
-      () => client.close(),
-    );
+    const result = await signImage(ref, {
+      client,
+      privateKey,
+      annotations: parseAnnotations(opts.annotation),
+    }).finally(() => client.close());
     process.stdout.write(
       `${result.added ? "signed" : "already signed with this key and payload"} ${terminalLine(image)} (${result.digest}): ${ref.registry}/${ref.repository}:${result.tag}\n`,
     );
