@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { isCipError } from "../model/index.js";
-import { clip, decodeBase64Strict, decodeUtf8Strict, isJsonObject } from "./encoding.js";
+import { clip, decodeBase64Strict, isJsonObject, parseJsonObjectBytes } from "./encoding.js";
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement } from "./in-toto.js";
 import { signBytes, verifyBytes } from "./key-algorithm.js";
 import { signError } from "./sign-error.js";
@@ -77,14 +77,7 @@ export function parseDsseEnvelope(bytes: Uint8Array, where: string): DsseEnvelop
   };
   if (bytes.length > MAX_ENVELOPE_BYTES)
     fail(`${bytes.length} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit`);
-  const text = decodeUtf8Strict(bytes) ?? fail("not UTF-8 text");
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    fail(`not JSON (${(error as Error).message})`);
-  }
-  if (!isJsonObject(document)) return fail("not a JSON object");
+  const document = parseJsonObjectBytes(bytes, fail);
   if (typeof document.payloadType !== "string" || document.payloadType === "") fail("no payloadType");
   if (typeof document.payload !== "string") fail("no payload");
   if (decodeBase64Strict(document.payload as string) === undefined) fail("the payload is not base64");

@@ -40,3 +40,21 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
 export function clip(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/**
+ * Bytes as one JSON object, or `fail` called with what is wrong ("not UTF-8 text", "not JSON (…)", "not a
+ * JSON object"); `fail` throws, so the caller's message names the document.
+ */
+export function parseJsonObjectBytes(
+  bytes: Uint8Array,
+  fail: (what: string) => never,
+): Record<string, unknown> {
+  const text = decodeUtf8Strict(bytes) ?? fail("not UTF-8 text");
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    fail(`not JSON (${(error as Error).message})`);
+  }
+  return isJsonObject(document) ? document : fail("not a JSON object");
+}

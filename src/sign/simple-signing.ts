@@ -1,4 +1,4 @@
-import { clip, decodeUtf8Strict, isJsonObject } from "./encoding.js";
+import { clip, isJsonObject, parseJsonObjectBytes } from "./encoding.js";
 import { signError } from "./sign-error.js";
 
 /** `critical.type` of every cosign signature payload. */
@@ -75,14 +75,7 @@ export function parseSimpleSigningPayload(bytes: Uint8Array, where: string): Sim
   if (bytes.length > MAX_SIMPLE_SIGNING_BYTES) {
     fail(`${bytes.length} bytes, over the ${MAX_SIMPLE_SIGNING_BYTES}-byte limit of a signature payload`);
   }
-  const text = decodeUtf8Strict(bytes) ?? fail("not UTF-8 text");
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    fail(`not JSON (${(error as Error).message})`);
-  }
-  if (!isJsonObject(document)) return fail("not a JSON object");
+  const document = parseJsonObjectBytes(bytes, fail);
   const critical = document.critical;
   if (!isJsonObject(critical)) return fail("no `critical` object");
   const unknown = Object.keys(critical).filter((k) => k !== "identity" && k !== "image" && k !== "type");
