@@ -217,6 +217,8 @@ export class RegistryClient {
     });
     await this.refuseRedirect(response, action, path, ref.registry);
     if (!response.ok) throw await this.statusError(response, action, this.urlOf(ref.registry, path), ref);
+    // A HEAD answer has no body, but until it is read to its end the connection is not free for the next
+    await response.discard();
     const digest = response.headers.get("docker-content-digest");
     if (digest !== null && digest !== "") return digest;
     return (await this.fetchManifest(ref, reference, ref.digest)).digest;
