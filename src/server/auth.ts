@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { CipError } from "../model/index.js";
+import { readConfiguredSecret } from "./config-secret.js";
 
 /** A configured API token and the name that the handlers and the records see. */
 export interface NamedToken {
@@ -25,32 +25,14 @@ export function resolveTokens(
   env: NodeJS.ProcessEnv = process.env,
 ): NamedToken[] {
   return sources.map((source) => {
-    let token: string | undefined;
-    let where: string;
-    if (source.token !== undefined) {
-      token = source.token;
-      where = "inline";
-    } else if (source.tokenFile !== undefined) {
-      where = `file ${source.tokenFile}`;
-      try {
-        token = readFileSync(source.tokenFile, "utf8").replace(/\r?\n$/, "");
-      } catch (error) {
-        throw new CipError(
-          "CIP_CONFIG_INVALID",
-          `Cannot read API token "${source.name}": ${(error as Error).message} (auth.tokens)`,
-          { hint: "Check tokenFile's path and that the server may read it." },
-        );
-      }
-    } else {
-      where = `environment variable ${source.tokenEnv}`;
-      token = source.tokenEnv === undefined ? undefined : env[source.tokenEnv];
-    }
-    if (token === undefined || token.trim() === "") {
-      throw new CipError("CIP_CONFIG_INVALID", `Cannot use API token "${source.name}": ${where} is empty`, {
-        hint: "Give the token a value; generate one with `openssl rand -hex 32`.",
-      });
-    }
-    return { name: source.name, token };
+    const token = readConfiguredSecret(
+      { inline: source.token, env: source.tokenEnv, file: source.tokenFile },
+      `API token "${source.name}"`,
+      "auth.tokens",
+      env,
+    );
+    // The schema requires one source, so a token is always read here
+    return { name: source.name, token: token ?? "" };
   });
 }
 

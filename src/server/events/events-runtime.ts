@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { HttpClient } from "../../image/registry/http-request.js";
-import { CipError } from "../../model/index.js";
 import type { EventConsumer } from "../../queue/amqp-consumer.js";
 import type { DecisionPublisher, Publisher } from "../../queue/amqp-publisher.js";
 import { planActions } from "../../rules/evaluate-rules.js";
@@ -16,6 +15,7 @@ import {
 } from "../../service/react-to-event.js";
 import type { DecisionRecord } from "../../service/store-ports.js";
 import { WorkQueue } from "../../service/work-queue.js";
+import { readConfiguredSecret } from "../config-secret.js";
 import type { ServeConfig } from "../serve-config.js";
 import { recordDecision, type ServeContext } from "../serve-context.js";
 import type { ClairCallbackOptions } from "./clair-callback.js";
@@ -59,7 +59,11 @@ export async function startEvents(config: ServeConfig, context: ServeContext): P
     { allowUnknownActions: events.allowUnknownActions },
     context.logger,
   );
-  const webhookSecret = readSecret(events.webhooks, io);
+  const webhookSecret = readConfiguredSecret(
+    { inline: events.webhooks.secret, env: events.webhooks.secretEnv, file: events.webhooks.secretFile },
+    "the web hook signing secret",
+    "events.webhooks",
+  );
   const logger = context.logger;
   const run = async (actions: RuleAction[], message: RuleMessage, builtins: RuleBuiltins) => {
     const outcomes: ActionOutcome[] = [];
@@ -115,7 +119,11 @@ export async function startEvents(config: ServeConfig, context: ServeContext): P
   let consumer: EventConsumer | undefined;
   const amqp = events.amqp;
   if (amqp !== undefined) {
-    const url = readAmqpUrl(amqp, io);
+    const url = readConfiguredSecret(
+      { inline: amqp.url, env: amqp.urlEnv, file: amqp.urlFile },
+      "the broker URL",
+      "events.amqp",
+    ) as string;
     const { openPublisher, openDecisionPublisher } = await import("../../queue/amqp-publisher.js");
     publisher = await openPublisher({ url, queue: amqp.queue });
     if (amqp.decisionsExchange !== undefined)
@@ -196,32 +204,4 @@ function byFile(actions: readonly RuleAction[]): RuleAction[][] {
     else groups.push([action]);
   }
   return groups;
-}
-
-type Io = { env: NodeJS.ProcessEnv; readFile(path: string): string };
-
-function readSecret(
-  source: { secret?: string | undefined; secretEnv?: string | undefined; secretFile?: string | undefined },
-  io: Io,
-): string | undefined {
-  if (source.secret !== undefined) return source.secret;
-  if (source.secretEnv !== undefined) return io.env[source.secretEnv];
-  if (source.secretFile !== undefined) return io.readFile(source.secretFile).replace(/\r?\n$/, "");
-  return undefined;
-}
-
-function readAmqpUrl(
-  amqp: { url?: string | undefined; urlEnv?: string | undefined; urlFile?: string | undefined },
-  io: Io,
-): string {
-  const url =
-    amqp.url ??
-    (amqp.urlEnv !== undefined ? io.env[amqp.urlEnv] : undefined) ??
-    (amqp.urlFile !== undefined ? io.readFile(amqp.urlFile).trim() : undefined);
-  if (url === undefined || url === "") {
-    throw new CipError("CIP_CONFIG_INVALID", "Cannot connect to the broker: its URL is empty (events.amqp)", {
-      hint: "Set events.amqp.url, or the variable urlEnv names, or the file urlFile names.",
-    });
-  }
-  return url;
 }
