@@ -3,27 +3,14 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
 import { terminalLine } from "../../model/terminal-safe.js";
 import { EXIT } from "../exit-codes.js";
-import { collect, registryOptionsOf } from "../gather-options.js";
+import { collect, GATHER_OPTIONS, registryOptionsOf } from "../gather-options.js";
 import { readKeyFile, readPassphrase } from "./keys.js";
 
-/** The registry flags the signing commands take (the same as check's); commander's types do not see them added here. */
+const REGISTRY_FLAGS = new Set(["--insecure-registry", "--creds", "--registry-timeout", "--ca-file"]);
+
+/** Adds the registry flags of `check` (the same Option objects, so help and parsing match). */
 function registryFlags<T extends Command<[string], Record<string, unknown>>>(command: T): T {
-  command
-    .addOption(
-      new Option("--insecure-registry <host>", "allow plain HTTP for this registry (loopback always is)")
-        .argParser(collect)
-        .default([] as string[]),
-    )
-    .option(
-      "--creds <user:password>",
-      "registry credentials (else CIPOLICE_REGISTRY_USERNAME/PASSWORD, else config.json)",
-    )
-    .option("--registry-timeout <seconds>", "give up on a registry request after this long", "30")
-    .addOption(
-      new Option("--ca-file <pem>", "trust this CA (PEM) for registry TLS (repeatable)")
-        .argParser(collect)
-        .default([] as string[]),
-    );
+  for (const option of GATHER_OPTIONS) if (REGISTRY_FLAGS.has(option.long ?? "")) command.addOption(option);
   return command;
 }
 
