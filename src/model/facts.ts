@@ -222,6 +222,48 @@ export interface PackageVerification {
   problem: "changed" | "missing";
 }
 
+/** A public key the signing facts were verified against: its name (configuration or bundle) and fingerprint. */
+export interface SigningKeyFact {
+  name: string;
+  /** Hex SHA-256 of the key's DER SubjectPublicKeyInfo (as `cipolice keys generate` prints it). */
+  fingerprint: string;
+}
+
+/** One signature or attestation layer next to the image, as verified against every known key. */
+export interface SignatureEntryFact {
+  /** Position in the `.sig` or `.att` manifest. */
+  layer: number;
+  valid: boolean;
+  /** Fingerprint of the key that verified it (valid entries). */
+  keyFingerprint?: string;
+  /** Why it was refused: tampered, another digest, no known key verifies it, unreadable. */
+  reason?: string;
+  /**
+   * Why, as a stable kind: `untrusted` when no known key verifies an otherwise readable signature; `invalid`
+   * when the signature is broken whoever signed it (tampered payload, another digest, garbage).
+   */
+  refusal?: "untrusted" | "invalid";
+  /** The signed payload's optional annotations (signatures). */
+  annotations?: Record<string, string>;
+  /** The in-toto predicate type (attestations). */
+  predicateType?: string;
+  /** What a CIPolicE verification summary states (attestations). */
+  summary?: { passed: boolean; policyDigest: string; policyName?: string; time: string };
+}
+
+/**
+ * Cosign signatures (`sha256-<hex>.sig`) and attestations (`.att`) found next to the image in its registry,
+ * verified against the keys the configuration and the bundle name. The policy reads these; it never verifies.
+ */
+export interface SigningFacts {
+  /** The keys every entry was verified against. */
+  keys: SigningKeyFact[];
+  signatures: SignatureEntryFact[];
+  attestations: SignatureEntryFact[];
+  /** Problems reading the signature or attestation manifests (garbage descriptors, unreadable tags). */
+  problems?: string[];
+}
+
 /** Everything known about one image, as pure data. Fields left out mean "not known", not "empty". */
 export interface ImageFacts {
   ref: ImageRef;
@@ -254,6 +296,8 @@ export interface ImageFacts {
   previousPackages?: Package[];
   /** Kubernetes or deployment context the image is checked for. */
   context?: { namespace?: string; environment?: string };
+  /** Signatures and attestations verified against known keys; absent when nobody looked. */
+  signing?: SigningFacts;
   /** Where each part came from. */
   provenance?: Provenance[];
 }

@@ -1,5 +1,6 @@
 import type { DataNeeds, GateSpec, TriggerSpec } from "./gate-types.js";
 import { alwaysGate } from "./gates/always.js";
+import { attestationGate } from "./gates/attestation.js";
 import { distroGate } from "./gates/distro.js";
 import { dockerfileGate } from "./gates/dockerfile.js";
 import { expressionGate } from "./gates/expression.js";
@@ -15,6 +16,7 @@ import { passwdFileGate } from "./gates/passwd-file.js";
 import { retrievedFilesGate } from "./gates/retrieved-files.js";
 import { rubyGemsGate } from "./gates/ruby-gems.js";
 import { secretScansGate } from "./gates/secret-scans.js";
+import { signatureGate } from "./gates/signature.js";
 import { tagDriftGate } from "./gates/tag-drift.js";
 import { vulnerabilitiesGate } from "./gates/vulnerabilities.js";
 import type { TriggerParams } from "./trigger-params.js";
@@ -38,6 +40,8 @@ export const GATES: readonly GateSpec[] = [
   tagDriftGate,
   imageSourceGate,
   imageConfigGate,
+  signatureGate,
+  attestationGate,
   expressionGate,
 ] as GateSpec[];
 

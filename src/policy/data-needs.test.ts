@@ -11,7 +11,7 @@ import { evaluate } from "./evaluate.js";
 import type { DataNeed } from "./gate-types.js";
 import { TriggerParams } from "./trigger-params.js";
 
-const NEEDS: readonly DataNeed[] = ["reference", "digest", "config", "reports"];
+const NEEDS: readonly DataNeed[] = ["reference", "digest", "config", "reports", "signatures"];
 const NOW = new Date("2026-11-01T00:00:00Z");
 const TAGGED: ImageRef = { registry: "registry.example", repository: "team/app", tag: "1.2.3" };
 const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -256,4 +256,14 @@ test("every rule of anchore's all-rules bundle gets its needs", {
     }
   }
   assert.ok(compiled.mappingNeeds.every((needs) => needs.has("reports")));
+});
+
+test("signature and attestation rules need the signatures beside the image, and nothing else", () => {
+  const signed = bundle({
+    p: [
+      { gate: "signature", trigger: "missing", params: {} },
+      { gate: "attestation", trigger: "verification_summary", params: { max_age_days: "7" } },
+    ],
+  });
+  assert.deepEqual(kinds(signed), ["reference", "signatures"]);
 });

@@ -19,7 +19,7 @@ import {
  * is part of the reference. The digest an unpinned reference points at (`image.digest` in CEL, a `digest`
  * mapping or image rule) takes a registry read, counted as `config`; a pinned reference already carries it.
  */
-export type DataKind = "reference" | "config" | "reports";
+export type DataKind = "reference" | "config" | "reports" | "signatures";
 
 /** What dataNeeds answers. */
 export interface DataNeedsResult {

@@ -83,7 +83,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
     for (const policyId of mapping.policyIds) {
       const policy = compiled.policies.get(policyId);
       if (!policy) continue;
-      const rows = evaluatePolicy(policy, facts, options.now, gateData, problems);
+      const rows = evaluatePolicy(policy, facts, options.now, gateData, problems, compiled.digest);
       let policyAction: Action = "go";
       for (const row of rows) {
         if (row.status === "fired" && allowlistedGates.has(row.gate)) {
@@ -179,6 +179,7 @@ function evaluatePolicy(
   now: Date,
   gateData: Map<GateSpec, { data?: unknown; error?: Error }>,
   problems: Problem[],
+  bundleDigest: string,
 ): ResultRow[] {
   const { policy } = compiled;
   const rows: ResultRow[] = [];
@@ -237,7 +238,18 @@ function evaluatePolicy(
             trigger,
           });
         };
-        runTriggerInto(gate, rule.trigger, rule.evaluator, facts, prepared.data, now, ruleId, emit, noData);
+        runTriggerInto(
+          gate,
+          rule.trigger,
+          rule.evaluator,
+          facts,
+          prepared.data,
+          now,
+          ruleId,
+          emit,
+          noData,
+          bundleDigest,
+        );
       } catch (error) {
         const message = `Cannot evaluate ${gate.name}/${trigger}: ${asError(error).message}`;
         // A CipError says what failed (a spent expression budget, a refused pattern); any other error is the trigger's.

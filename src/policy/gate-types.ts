@@ -52,6 +52,8 @@ export interface TriggerContext<G = unknown> {
   now: Date;
   /** Id of the rule being evaluated (some anchore trigger ids include it). */
   ruleId?: string;
+  /** Digest of the bundle being evaluated (a verification summary must be for it). */
+  bundleDigest?: string;
   fire(hit: TriggerHit): void;
   /**
    * Says the trigger had no data to decide on (no Dockerfile, no vulnerability data, …), so not firing means
@@ -70,8 +72,10 @@ export interface TriggerContext<G = unknown> {
  *   history, layers, size, platform, image id.
  * - `reports`: what scanner reports and layer analyses give: vulnerabilities, packages, distro, SBOM content,
  *   files, secrets, malware scans, feeds. They are stored by digest, so reading them resolves the digest too.
+ * - `signatures`: the cosign signatures and attestations beside the image in its registry, verified against
+ *   the known keys: registry reads of the `.sig` and `.att` tags, after the digest.
  */
-export type DataNeed = "reference" | "digest" | "config" | "reports";
+export type DataNeed = "reference" | "digest" | "config" | "reports" | "signatures";
 
 /** The data a gate or trigger reads; empty for one that reads nothing (`always`). */
 export type DataNeeds = readonly DataNeed[];

@@ -39,12 +39,14 @@ export function runTriggerInto<G>(
   ruleId: string | undefined,
   emit: (triggerId: string, message: string, vex?: VexAssessment) => void,
   onNoData: (reason: string) => void = () => {},
+  bundleDigest?: string,
 ): void {
   evaluator({
     facts,
     gate: gateData,
     now,
     ...(ruleId !== undefined ? { ruleId } : {}),
+    ...(bundleDigest !== undefined ? { bundleDigest } : {}),
     fire(hit) {
       const triggerId =
         hit.instanceId || trigger.fixedId || defaultTriggerId(gate.name, trigger.name, hit.message);

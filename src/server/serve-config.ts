@@ -281,7 +281,12 @@ const trustedKey = z
 
 const signing = z
   .strictObject({
-    trustedKeys: z.array(trustedKey).default([]).describe("Keys whose verification summaries are trusted."),
+    trustedKeys: z
+      .array(trustedKey)
+      .default([])
+      .describe(
+        "Keys whose signatures and verification summaries are trusted; `signature` and `attestation` rules name them.",
+      ),
     trustSummaries: z
       .boolean()
       .default(true)

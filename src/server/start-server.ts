@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { formatImageReference } from "../image/image-reference.js";
 import { RegistryClient } from "../image/registry/registry-client.js";
@@ -84,6 +85,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           readImageFacts({ kind: "registry", reference: formatImageReference(ref) }, { registry }),
         now,
         ...(await trustedSummaryReader(config, registry)),
+        ...(await signingFactsReader(config, registry)),
         onWarning: (message, error) => logger.warn({ err: String(error) }, message),
       },
       {
@@ -174,6 +176,39 @@ async function closeQuietly(store: Store, decisionLog: DecisionLog | undefined):
   await store.close().catch(() => undefined);
 }
 
+/** The configured trusted keys, loaded. */
+async function loadTrustedKeys(config: ServeConfig): Promise<{ name: string; key: KeyObject }[]> {
+  const { loadPublicKey } = await import("../sign/keys/index.js");
+  return config.signing.trustedKeys.map((k) => ({
+    name: k.name,
+    key: loadPublicKey(
+      k.key ?? readFileSync(k.keyFile as string, "utf8"),
+      k.keyFile ?? `signing.trustedKeys ${k.name}`,
+    ),
+  }));
+}
+
+/**
+ * How the assessor reads signatures and attestations for `signature` and `attestation` rules: verified
+ * against the configured keys and the keys the bundles in force carry.
+ */
+async function signingFactsReader(
+  config: ServeConfig,
+  registry: ConstructorParameters<typeof RegistryClient>[0],
+): Promise<Pick<AssessorDeps, "readSigningFacts">> {
+  // Bad key files fail the start, not the first admission
+  const configured = config.signing.trustedKeys.length > 0 ? await loadTrustedKeys(config) : [];
+  const client = new RegistryClient(registry);
+  return {
+    readSigningFacts: async (ref, digest, bundleKeys) => {
+      // Loaded on first use: most deployments have no signature rules
+      const { readSigningFacts, signingKeySet } = await import("../service/signing-facts.js");
+      const { keys, facts } = signingKeySet(configured, bundleKeys);
+      return readSigningFacts(ref, { client, keys, keyFacts: facts, digest });
+    },
+  };
+}
+
 /** How the assessor reads trusted verification summaries, when the configuration names trusted keys. */
 async function trustedSummaryReader(
   config: ServeConfig,
@@ -181,17 +216,8 @@ async function trustedSummaryReader(
 ): Promise<Pick<AssessorDeps, "trustedSummaries" | "summaryMaxAgeMs">> {
   const { trustedKeys, trustSummaries, summaryMaxAgeDays } = config.signing;
   if (trustedKeys.length === 0 || !trustSummaries) return {};
-  const [{ loadPublicKey }, { verifyImageAttestations }] = await Promise.all([
-    import("../sign/keys/index.js"),
-    import("../service/verify-image.js"),
-  ]);
-  const keys = trustedKeys.map((k) => ({
-    name: k.name,
-    key: loadPublicKey(
-      k.key ?? readFileSync(k.keyFile as string, "utf8"),
-      k.keyFile ?? `signing.trustedKeys ${k.name}`,
-    ),
-  }));
+  const { verifyImageAttestations } = await import("../service/verify-image.js");
+  const keys = await loadTrustedKeys(config);
   const client = new RegistryClient(registry);
   return {
     summaryMaxAgeMs: summaryMaxAgeDays * 86_400_000,

@@ -6,10 +6,12 @@ import {
   type ImageRef,
   SEVERITIES,
   type Severity,
+  type SigningFacts,
 } from "../model/index.js";
 import type { CompiledBundle } from "../policy/compile-bundle.js";
 import { type DataKind, dataNeeds } from "../policy/data-needs.js";
 import { referenceOnlyStop } from "../policy/reference-verdict.js";
+import { type BundleKey, bundleSigningKeys } from "../policy/signing-keys.js";
 import { checkImage } from "./check-image.js";
 import { RuleVerdicts } from "./rule-verdicts.js";
 import type { Store } from "./store-ports.js";
@@ -80,6 +82,11 @@ export interface AssessorDeps {
   trustedSummaries?(ref: ImageRef, digest: string): Promise<TrustedSummary[]>;
   /** Summaries older than this are not trusted. */
   summaryMaxAgeMs?: number;
+  /**
+   * The image's signatures and attestations verified against the configured keys and the bundles' own,
+   * for `signature` and `attestation` rules. Absent: those rules have no data (a note says so).
+   */
+  readSigningFacts?(ref: ImageRef, digest: string, bundleKeys: readonly BundleKey[]): Promise<SigningFacts>;
 }
 
 /** A verification summary that verified with a trusted key. */
@@ -114,6 +121,8 @@ export class ImageAssessor {
   readonly #imageFacts: TtlCache<string, ImageFacts>;
   /** Trusted verification summaries by digest. */
   readonly #summaries: TtlCache<string, TrustedSummary[]>;
+  /** Verified signatures and attestations by digest and bundle set. */
+  readonly #signing: TtlCache<string, SigningFacts>;
   /** Verdicts rule actions set, by digest or reference, held in memory. */
   readonly #verdicts: RuleVerdicts;
   readonly #unsubscribe: () => void;
@@ -141,6 +150,14 @@ export class ImageAssessor {
     this.#summaries = new TtlCache({
       maxEntries: options.maxEntries,
       ttlMs: (found) => (found.length === 0 ? options.unknownTtlMs : options.decisionTtlMs),
+    });
+    // An unsigned image may be signed any moment: kept as briefly as an unknown outcome
+    this.#signing = new TtlCache({
+      maxEntries: options.maxEntries,
+      ttlMs: (found) =>
+        found.signatures.some((e) => e.valid) || found.attestations.some((e) => e.valid)
+          ? options.decisionTtlMs
+          : options.unknownTtlMs,
     });
     this.#verdicts = new RuleVerdicts(deps.store, (error) =>
       deps.onWarning?.("cannot re-read rule verdicts", error),
@@ -246,7 +263,7 @@ export class ImageAssessor {
     const reference = formatImageReference(ref);
     const byRule = this.#ruleVerdict(image, [ref.digest, reference]);
     if (byRule !== undefined) return byRule;
-    if (!needs.has("config") && !needs.has("reports")) {
+    if (!needs.has("config") && !needs.has("reports") && !needs.has("signatures")) {
       const key = `ref|${reference}|${bundleKey}|${contextKey}`;
       let cache: CacheOutcome = "miss";
       const assessment = await this.#decisions.get(
@@ -291,11 +308,24 @@ export class ImageAssessor {
         return unknown(image, digest, `no scan data is stored for ${digest}`);
       }
     }
-    const key = `${digest}|${revision}|${reference}|${bundleKey}|${contextKey}`;
+    let signing: SigningFacts | undefined;
+    if (needs.has("signatures") && this.#deps.readSigningFacts !== undefined) {
+      const read = this.#deps.readSigningFacts;
+      const bundleKeys = this.#bundles.bundles.flatMap((b) => bundleSigningKeys(b));
+      try {
+        signing = await this.#signing.get(`${digest}|${bundleKey}`, () =>
+          read({ ...ref, digest }, digest, bundleKeys),
+        );
+      } catch (error) {
+        return unknown(image, digest, `cannot read its signatures: ${messageOf(error)}`);
+      }
+    }
+    // A signature added or removed changes the answer: the decision is cached per signing state
+    const key = `${digest}|${revision}|${reference}|${bundleKey}|${contextKey}|${signingState(signing)}`;
     let cache: CacheOutcome = "miss";
     const assessment = await this.#decisions.get(
       key,
-      () => this.#gatherAndEvaluate(image, ref, digest, needs, context),
+      () => this.#gatherAndEvaluate(image, ref, digest, needs, context, signing),
       (o) => {
         cache = o;
       },
@@ -309,6 +339,7 @@ export class ImageAssessor {
     digest: string,
     needs: ReadonlySet<DataKind>,
     context: AssessContext,
+    signing: SigningFacts | undefined,
   ): Promise<Assessment> {
     const pinned: ImageRef = { ...ref, digest };
     let imageFacts: ImageFacts | undefined;
@@ -319,8 +350,10 @@ export class ImageAssessor {
         return unknown(image, digest, `cannot read it from its registry: ${messageOf(error)}`);
       }
     }
+    const withSigning = (facts: ImageFacts): ImageFacts =>
+      signing === undefined ? facts : { ...facts, signing };
     if (!needs.has("reports")) {
-      return this.#evaluate(image, imageFacts ?? { ref: pinned, digest }, context);
+      return this.#evaluate(image, withSigning(imageFacts ?? { ref: pinned, digest }), context);
     }
     let stored: Awaited<ReturnType<Store["listReports"]>>;
     try {
@@ -337,7 +370,7 @@ export class ImageAssessor {
     } catch (error) {
       return unknown(image, digest, `its stored reports cannot be read: ${messageOf(error)}`);
     }
-    return this.#evaluate(image, { ...facts, ref: pinned, digest }, context);
+    return this.#evaluate(image, withSigning({ ...facts, ref: pinned, digest }), context);
   }
 
   /**
@@ -459,6 +492,14 @@ function countBySeverity(vulnerabilities: readonly { severity: Severity }[]): Re
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const v of vulnerabilities) counts[v.severity]++;
   return counts;
+}
+
+/** A short text that changes whenever the verified signatures or attestations change. */
+function signingState(signing: SigningFacts | undefined): string {
+  if (signing === undefined) return "";
+  const entry = (e: SigningFacts["signatures"][number]) =>
+    `${e.layer}:${e.valid ? (e.keyFingerprint ?? "") : "x"}:${e.summary?.time ?? ""}`;
+  return `${signing.signatures.map(entry).join(",")}/${signing.attestations.map(entry).join(",")}`;
 }
 
 function answerKey(image: string, context: AssessContext): string {

@@ -27,6 +27,8 @@ export interface CheckedSignature {
   keyName?: string;
   /** Why it was refused (tampered payload, swapped signature, another digest, untrusted key, unreadable). */
   reason?: string;
+  /** Whether a refusal is for want of a trusted key (`untrusted`) or a broken signature (`invalid`). */
+  refusal?: "untrusted" | "invalid";
   /** The payload's optional annotations (`optional` of the simple-signing payload), for a valid signature. */
   annotations?: Record<string, unknown>;
 }
@@ -48,6 +50,8 @@ export interface CheckedAttestation {
   valid: boolean;
   keyName?: string;
   reason?: string;
+  /** Whether a refusal is for want of a trusted key (`untrusted`) or a broken attestation (`invalid`). */
+  refusal?: "untrusted" | "invalid";
   predicateType?: string;
   /** What a valid CIPolicE verification summary says. */
   summary?: VerificationSummaryFacts;
@@ -112,7 +116,12 @@ export async function verifyImageSignatures(
   const byIndex = new Map(readable.map((f, i) => [f.index, verdicts[i]]));
   const signatures = fetched.map((f): CheckedSignature => {
     if (f.error !== undefined)
-      return { layer: f.index, valid: false, reason: `its payload cannot be read: ${f.error}` };
+      return {
+        layer: f.index,
+        valid: false,
+        reason: `its payload cannot be read: ${f.error}`,
+        refusal: "invalid",
+      };
     const verdict = byIndex.get(f.index);
     if (verdict?.ok) {
       return {
@@ -122,7 +131,13 @@ export async function verifyImageSignatures(
         ...(verdict.payload.annotations !== undefined ? { annotations: verdict.payload.annotations } : {}),
       };
     }
-    return { layer: f.index, valid: false, reason: verdict?.reason ?? "not verified" };
+    const untrusted = verdict?.kind === "untrusted-signature" || verdict?.kind === "no-trusted-keys";
+    return {
+      layer: f.index,
+      valid: false,
+      reason: verdict?.reason ?? "not verified",
+      refusal: untrusted ? "untrusted" : "invalid",
+    };
   });
   return { digest, tag, found: true, signatures, problems: parsed.problems };
 }
@@ -148,7 +163,12 @@ export async function verifyImageAttestations(
       const bytes = await options.client.getBlob(target, entry.digest, MAX_ATTESTATION_BYTES);
       const verdict = verifyDsse(parseDsseEnvelope(bytes, where), options.keys, where);
       if (!verdict.ok) {
-        attestations.push({ layer: entry.index, valid: false, reason: verdict.reason });
+        attestations.push({
+          layer: entry.index,
+          valid: false,
+          reason: verdict.reason,
+          refusal: verdict.untrusted ? "untrusted" : "invalid",
+        });
         continue;
       }
       const statement = verdict.statement;
@@ -158,6 +178,7 @@ export async function verifyImageAttestations(
           valid: false,
           keyName: verdict.keyName,
           reason: `the signed statement is about another image than ${digest} (${where})`,
+          refusal: "invalid",
         });
         continue;
       }
@@ -174,7 +195,7 @@ export async function verifyImageAttestations(
       });
     } catch (error) {
       if (!isCipError(error)) throw error;
-      attestations.push({ layer: entry.index, valid: false, reason: error.message });
+      attestations.push({ layer: entry.index, valid: false, reason: error.message, refusal: "invalid" });
     }
   }
   return { digest, tag, found: true, attestations, problems: parsed.problems };

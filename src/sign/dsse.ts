@@ -34,7 +34,8 @@ export interface DsseKey {
 /** The outcome of verifying an envelope. `statement` is there when the payload type is in-toto's. */
 export type DsseVerdict =
   | { ok: true; keyName: string; payloadType: string; body: Buffer; statement?: Statement }
-  | { ok: false; reason: string };
+  /** `untrusted`: no known key verifies any signature (another signer, or a tampered payload: DSSE cannot tell). */
+  | { ok: false; reason: string; untrusted?: true };
 
 /**
  * DSSE's pre-authentication encoding, the bytes actually signed:
@@ -112,7 +113,7 @@ export function verifyDsse(
   const body = decodeBase64Strict(envelope.payload);
   if (body === undefined) return { ok: false, reason: `the envelope payload is not base64 (${where})` };
   if (keys.length === 0)
-    return { ok: false, reason: `no trusted keys to verify the envelope with (${where})` };
+    return { ok: false, reason: `no trusted keys to verify the envelope with (${where})`, untrusted: true };
   const signed = pae(envelope.payloadType, body);
   let signer: DsseKey | undefined;
   for (const signature of envelope.signatures) {
@@ -131,6 +132,7 @@ export function verifyDsse(
     return {
       ok: false,
       reason: `no envelope signature (${ids.join(", ")}) verifies with any trusted key (${keys.map((k) => k.name).join(", ")}) (${where})`,
+      untrusted: true,
     };
   }
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {

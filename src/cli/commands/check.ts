@@ -106,6 +106,14 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
     .option("--attest", "attach the decision as a signed SLSA verification summary (PASSED or FAILED)")
     .option("--attest-decision", "attach the whole decision (DecisionV1) as a signed attestation")
     .option("--key <file>", "the private key for --sign and --attest")
+    .addOption(
+      new Option(
+        "--trusted-key <name=file>",
+        "a public key that signature and attestation rules trust, by the name they give it (repeatable)",
+      )
+        .argParser(collect)
+        .default([] as string[]),
+    )
     .option(
       "--passphrase-file <file>",
       "the key's passphrase (else CIPOLICE_PASSWORD, COSIGN_PASSWORD, or a prompt)",
@@ -167,7 +175,10 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
               },
             );
       const input = gatherInput(image, opts, maxBytes, await imageFactsFor(image, opts, maxBytes));
-      const { facts, notes } = await gatherWithProgress(input);
+      const gathered = await gatherWithProgress(input);
+      const { notes } = gathered;
+      const { withSigningFacts } = await import("../check-signing-facts.js");
+      const facts = await withSigningFacts(image, gathered.facts, bundle, opts);
       const ignoreFiles = readIgnoreFiles(opts.ignoreFile, maxBytes, notes);
       const failOnSeverity = FAIL_ON_SEVERITIES.find((s) => s === opts.failOn);
       const decision = checkImage(bundle, facts, {
