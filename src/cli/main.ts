@@ -9,6 +9,7 @@ import { publishCommand } from "./commands/publish.js";
 import { rulesCommand } from "./commands/rules.js";
 import { serveCommand } from "./commands/serve.js";
 import { signCommand, verifyAttestationCommand, verifyCommand } from "./commands/sign.js";
+import { verifyBlobCommand } from "./commands/verify-bundle.js";
 import { EXIT } from "./exit-codes.js";
 import { formatError } from "./print-error.js";
 import { VERSION } from "./version.js";
@@ -45,6 +46,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(signCommand(setExitCode));
   program.addCommand(verifyCommand(setExitCode));
   program.addCommand(verifyAttestationCommand(setExitCode));
+  program.addCommand(verifyBlobCommand(setExitCode));
   program.addCommand(keysCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
