@@ -117,10 +117,17 @@ export interface Package {
   path?: string;
   purl?: string;
   licenses?: string[];
+  /** The source package it was built from (dpkg `Source:`, rpm SOURCERPM, apk origin), when it differs or is known. */
+  sourceName?: string;
+  sourceVersion?: string;
+  /** Architecture as the package database writes it (`amd64`, `x86_64`, `noarch`). */
+  arch?: string;
+  /** Digest of the layer that added it, when a layer analysis found it. */
+  layer?: string;
 }
 
 /** The package a vulnerability was found in. */
-export type PackageRef = Pick<Package, "name" | "version" | "type" | "path" | "purl">;
+export type PackageRef = Pick<Package, "name" | "version" | "type" | "path" | "purl" | "sourceName">;
 
 /** One CVSS assessment of a vulnerability. */
 export interface CvssEntry {
