@@ -148,8 +148,67 @@ export interface VerdictStore {
   listVerdicts(): Promise<ImageVerdict[]>;
 }
 
+/** One check of one running container by `cipolice monitor`, as the store keeps it. */
+export interface ContainerCheckRecord {
+  /** The engine the container runs on (its endpoint, e.g. `unix:///run/podman/podman.sock`). */
+  host: string;
+  containerId: string;
+  containerName: string;
+  /** The image as the container names it. */
+  image: string;
+  /** Image id (`sha256:…`). */
+  imageId: string;
+  /** Manifest digest, when the image came from a registry. */
+  digest?: string;
+  outcome: "pass" | "fail";
+  /** Each check that ran, in order. */
+  checks: { section: string; result: "PASS" | "PASS_FAST" | "FAIL"; message?: string }[];
+  /** What was done to the container (`stopped`, `paused`, `killed`, `grace until …`), when anything. */
+  action?: string;
+  /** RFC 3339. */
+  checkedAt: string;
+}
+
+/**
+ * A grace clock: a running image (by digest or image id) that passed and now fails on a finding gets until
+ * `endsAt` before the monitor enforces. New deployments of it are denied at once regardless.
+ */
+export interface GraceClock {
+  /** Digest or image id of the running image. */
+  subject: string;
+  /** The finding that started it (a rule's trigger id, e.g. `CVE-2026-1+openssl`). */
+  finding: string;
+  severity: string;
+  /** RFC 3339 both. */
+  startedAt: string;
+  endsAt: string;
+}
+
+/** What `cipolice monitor` keeps: every container check, and the grace clocks of running images. */
+export interface MonitorStore {
+  recordContainerCheck(record: ContainerCheckRecord): Promise<void>;
+  /**
+   * The newest check of each container, newest first, optionally only those checked at or after `since`
+   * (RFC 3339) and on one host (the adapters cap `limit` at 1,000).
+   */
+  latestContainerChecks(query: {
+    since?: string;
+    host?: string;
+    limit: number;
+  }): Promise<ContainerCheckRecord[]>;
+  /**
+   * Starts the clocks of findings that have none for the subject yet; a clock already running keeps its start
+   * and end (a finding seen again does not reset it). Returns every clock of the subject afterwards.
+   */
+  startGraceClocks(subject: string, clocks: readonly Omit<GraceClock, "subject">[]): Promise<GraceClock[]>;
+  /** Stops (deletes) the subject's clocks whose finding is not in `still` (findings that went away). */
+  stopGraceClocks(subject: string, still: readonly string[]): Promise<void>;
+  /** Every running clock, optionally of one subject, ordered by end. */
+  listGraceClocks(subject?: string): Promise<GraceClock[]>;
+}
+
 /** The whole store a server opens: every port, plus its life cycle. */
-export interface Store extends ReportStore, DecisionStore, EventStore, VerdictStore {
+export interface Store extends ReportStore, DecisionStore, EventStore, VerdictStore, MonitorStore {
   /** `sqlite` or `postgres`, for logs and readiness. */
   readonly kind: "sqlite" | "postgres";
   /** Where it lives, without secrets (a file path, or a PostgreSQL URL with the password left out). */

@@ -1,8 +1,10 @@
 import pg from "pg";
 import type {
+  ContainerCheckRecord,
   DecisionQuery,
   DecisionRecord,
   EventRecord,
+  GraceClock,
   ImageVerdict,
   NewReport,
   Store,
@@ -16,15 +18,24 @@ import { postgresLocation } from "./postgres-location.js";
 import { closedStoreError, storeError } from "./store-error.js";
 import { type OpenStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from "./store-options.js";
 import {
+  type ContainerCheckRow,
   claimEventSql,
   claimResultOf,
+  containerCheckFromRow,
   type DecisionRow,
   decisionFilters,
   decisionFromRow,
   decisionLimit,
   type EventRow,
   eventFromRow,
+  filterTime,
+  GRACE_CLOCKS_ORDER,
+  GRACE_CLOCKS_SELECT,
+  type GraceClockRow,
+  graceClockFromRow,
+  graceClockRows,
   lastByName,
+  latestContainerChecksSql,
   RELEASE_EVENT_SQL,
   reportFromRow,
   storedTime,
@@ -334,6 +345,109 @@ class PostgresStore implements Store {
     });
   }
 
+  async recordContainerCheck(record: ContainerCheckRecord): Promise<void> {
+    const checkedAt = storedTime(
+      record.checkedAt,
+      `the check time of container ${record.containerId}`,
+      this.location,
+    );
+    // Not idempotent: a lost answer to an insert that committed would record the check twice
+    await this.#run(`record the check of container ${record.containerId}`, false, (client) =>
+      client.query(
+        `INSERT INTO container_checks (host, container_id, container_name, image, image_id, digest, outcome, checks,
+           action, checked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10)`,
+        [
+          record.host,
+          record.containerId,
+          record.containerName,
+          record.image,
+          record.imageId,
+          record.digest ?? null,
+          record.outcome,
+          JSON.stringify(record.checks),
+          record.action ?? null,
+          checkedAt,
+        ],
+      ),
+    );
+  }
+
+  async latestContainerChecks(query: {
+    since?: string;
+    host?: string;
+    limit: number;
+  }): Promise<ContainerCheckRecord[]> {
+    const limit = decisionLimit(query.limit);
+    const values: unknown[] = [];
+    const where: { since?: string; host?: string } = {};
+    if (query.since !== undefined)
+      where.since = `$${values.push(filterTime(query.since, "container checks since", this.location))}`;
+    if (query.host !== undefined) where.host = `$${values.push(query.host)}`;
+    const sql = latestContainerChecksSql(where, `$${values.push(limit)}`);
+    return this.#run("read container checks", true, async (client) => {
+      if (limit === 0) return [];
+      const result = await client.query(sql, values);
+      return result.rows.map((row) =>
+        containerCheckFromRow({
+          ...row,
+          checked_at: (row.checked_at as Date).toISOString(),
+        } as ContainerCheckRow),
+      );
+    });
+  }
+
+  async startGraceClocks(
+    subject: string,
+    clocks: readonly Omit<GraceClock, "subject">[],
+  ): Promise<GraceClock[]> {
+    const rows = graceClockRows(subject, clocks, this.location);
+    // Idempotent: inserting what exists does nothing. A replica starting the same clock at once waits for the
+    // other's row and leaves it; the rows go in sorted by finding, so two overlapping starts cannot deadlock
+    return this.#run(`start the grace clocks of ${subject}`, true, async (client) => {
+      if (rows.length > 0) {
+        await client.query(
+          `INSERT INTO grace_clocks (subject, finding, severity, started_at, ends_at)
+           SELECT $1, x.finding, x.severity, x.started_at, x.ends_at
+             FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+               AS x(finding, severity, started_at, ends_at)
+           ON CONFLICT (subject, finding) DO NOTHING`,
+          [
+            subject,
+            rows.map((r) => r.finding),
+            rows.map((r) => r.severity),
+            rows.map((r) => r.started_at),
+            rows.map((r) => r.ends_at),
+          ],
+        );
+      }
+      // A new statement sees every committed clock, the other replica's included
+      const result = await client.query(`${GRACE_CLOCKS_SELECT} WHERE subject = $1 ${GRACE_CLOCKS_ORDER}`, [
+        subject,
+      ]);
+      return result.rows.map(graceClockFromPgRow);
+    });
+  }
+
+  async stopGraceClocks(subject: string, still: readonly string[]): Promise<void> {
+    await this.#run(`stop the grace clocks of ${subject}`, true, (client) =>
+      client.query("DELETE FROM grace_clocks WHERE subject = $1 AND finding <> ALL($2::text[])", [
+        subject,
+        [...still],
+      ]),
+    );
+  }
+
+  async listGraceClocks(subject?: string): Promise<GraceClock[]> {
+    return this.#run("read the grace clocks", true, async (client) => {
+      const result =
+        subject === undefined
+          ? await client.query(`${GRACE_CLOCKS_SELECT} ${GRACE_CLOCKS_ORDER}`)
+          : await client.query(`${GRACE_CLOCKS_SELECT} WHERE subject = $1 ${GRACE_CLOCKS_ORDER}`, [subject]);
+      return result.rows.map(graceClockFromPgRow);
+    });
+  }
+
   async ping(): Promise<void> {
     await this.#run("reach the store", true, (client) => client.query("SELECT 1"));
   }
@@ -379,6 +493,15 @@ class PostgresStore implements Store {
       }
     }
   }
+}
+
+/** A grace clock from a row whose times the driver read as Dates. */
+function graceClockFromPgRow(row: Record<string, unknown>): GraceClock {
+  return graceClockFromRow({
+    ...row,
+    started_at: (row.started_at as Date).toISOString(),
+    ends_at: (row.ends_at as Date).toISOString(),
+  } as GraceClockRow);
 }
 
 /** Heard while a pooled connection is checked out: the query running on it fails and says why. */

@@ -2,9 +2,11 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type {
+  ContainerCheckRecord,
   DecisionQuery,
   DecisionRecord,
   EventRecord,
+  GraceClock,
   ImageVerdict,
   NewReport,
   Store,
@@ -15,15 +17,24 @@ import { MIGRATIONS_TABLE, pendingMigrations } from "./migrations/index.js";
 import { closedStoreError, driverCode, storeError } from "./store-error.js";
 import { type OpenStoreOptions, resolveStoreOptions } from "./store-options.js";
 import {
+  type ContainerCheckRow,
   claimEventSql,
   claimResultOf,
+  containerCheckFromRow,
   type DecisionRow,
   decisionFilters,
   decisionFromRow,
   decisionLimit,
   type EventRow,
   eventFromRow,
+  filterTime,
+  GRACE_CLOCKS_ORDER,
+  GRACE_CLOCKS_SELECT,
+  type GraceClockRow,
+  graceClockFromRow,
+  graceClockRows,
   lastByName,
+  latestContainerChecksSql,
   RELEASE_EVENT_SQL,
   type ReportRow,
   reportFromRow,
@@ -273,6 +284,87 @@ class SqliteStore implements Store {
     });
   }
 
+  async recordContainerCheck(record: ContainerCheckRecord): Promise<void> {
+    this.#run(`record the check of container ${record.containerId}`, () => {
+      const checkedAt = storedTime(
+        record.checkedAt,
+        `the check time of container ${record.containerId}`,
+        this.location,
+      );
+      this.#statements.insertContainerCheck.run({
+        host: record.host,
+        containerId: record.containerId,
+        containerName: record.containerName,
+        image: record.image,
+        imageId: record.imageId,
+        digest: record.digest ?? null,
+        outcome: record.outcome,
+        checks: JSON.stringify(record.checks),
+        action: record.action ?? null,
+        checkedAt,
+      });
+    });
+  }
+
+  async latestContainerChecks(query: {
+    since?: string;
+    host?: string;
+    limit: number;
+  }): Promise<ContainerCheckRecord[]> {
+    return this.#run("read container checks", () => {
+      const limit = decisionLimit(query.limit);
+      const since =
+        query.since === undefined
+          ? undefined
+          : filterTime(query.since, "container checks since", this.location);
+      if (limit === 0) return [];
+      const s = this.#statements;
+      const statement =
+        since === undefined
+          ? query.host === undefined
+            ? s.latestChecks
+            : s.latestChecksByHost
+          : query.host === undefined
+            ? s.latestChecksSince
+            : s.latestChecksByHostSince;
+      const params: Record<string, string | number> = { limit };
+      if (since !== undefined) params.since = since;
+      if (query.host !== undefined) params.host = query.host;
+      const rows = statement.all(params) as (Omit<ContainerCheckRow, "checks"> & { checks: string })[];
+      return rows.map((row) => containerCheckFromRow({ ...row, checks: JSON.parse(row.checks) }));
+    });
+  }
+
+  async startGraceClocks(
+    subject: string,
+    clocks: readonly Omit<GraceClock, "subject">[],
+  ): Promise<GraceClock[]> {
+    return this.#run(`start the grace clocks of ${subject}`, (db) => {
+      const rows = graceClockRows(subject, clocks, this.location);
+      const s = this.#statements;
+      return db.transaction(() => {
+        for (const row of rows) s.startGraceClock.run(row);
+        return (s.listGraceClocksOf.all(subject) as GraceClockRow[]).map(graceClockFromRow);
+      })();
+    });
+  }
+
+  async stopGraceClocks(subject: string, still: readonly string[]): Promise<void> {
+    this.#run(`stop the grace clocks of ${subject}`, () =>
+      this.#statements.stopGraceClocks.run(subject, JSON.stringify(still)),
+    );
+  }
+
+  async listGraceClocks(subject?: string): Promise<GraceClock[]> {
+    return this.#run("read the grace clocks", () => {
+      const s = this.#statements;
+      const rows = (
+        subject === undefined ? s.listGraceClocks.all() : s.listGraceClocksOf.all(subject)
+      ) as GraceClockRow[];
+      return rows.map(graceClockFromRow);
+    });
+  }
+
   async ping(): Promise<void> {
     this.#run("reach the store", (db) => db.prepare("SELECT 1").get());
   }
@@ -349,6 +441,27 @@ function prepareStatements(db: Database.Database) {
       "SELECT subject, verdict, reason, set_by, set_at FROM verdicts ORDER BY subject",
     ),
     getVerdict: db.prepare("SELECT subject, verdict, reason, set_by, set_at FROM verdicts WHERE subject = ?"),
+    insertContainerCheck: db.prepare(
+      `INSERT INTO container_checks (host, container_id, container_name, image, image_id, digest, outcome, checks,
+         action, checked_at)
+       VALUES (@host, @containerId, @containerName, @image, @imageId, @digest, @outcome, @checks, @action, @checkedAt)`,
+    ),
+    // One statement per filter, so SQLite picks the index that also gives the order
+    latestChecks: db.prepare(latestContainerChecksSql({}, "@limit")),
+    latestChecksSince: db.prepare(latestContainerChecksSql({ since: "@since" }, "@limit")),
+    latestChecksByHost: db.prepare(latestContainerChecksSql({ host: "@host" }, "@limit")),
+    latestChecksByHostSince: db.prepare(
+      latestContainerChecksSql({ since: "@since", host: "@host" }, "@limit"),
+    ),
+    startGraceClock: db.prepare(
+      `INSERT INTO grace_clocks (subject, finding, severity, started_at, ends_at)
+       VALUES (@subject, @finding, @severity, @started_at, @ends_at) ON CONFLICT (subject, finding) DO NOTHING`,
+    ),
+    stopGraceClocks: db.prepare(
+      "DELETE FROM grace_clocks WHERE subject = ? AND finding NOT IN (SELECT value FROM json_each(?))",
+    ),
+    listGraceClocks: db.prepare(`${GRACE_CLOCKS_SELECT} ${GRACE_CLOCKS_ORDER}`),
+    listGraceClocksOf: db.prepare(`${GRACE_CLOCKS_SELECT} WHERE subject = ? ${GRACE_CLOCKS_ORDER}`),
   };
 }
 

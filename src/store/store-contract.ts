@@ -3,7 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { isCipError } from "../model/errors.js";
 import type { DecisionV1 } from "../model/index.js";
-import type { DecisionRecord, Store } from "../service/store-ports.js";
+import type { ContainerCheckRecord, DecisionRecord, GraceClock, Store } from "../service/store-ports.js";
 
 /** Options of the contract suite: skip it all with a visible reason (a missing PostgreSQL). */
 export interface StoreContractOptions {
@@ -516,6 +516,290 @@ export function describeStoreContract(
         }));
     });
 
+    describe("monitor", () => {
+      it("reads back only the newest check of each container, newest first, every field kept", () =>
+        withStore(async (store) => {
+          const host = freshHost();
+          const otherHost = freshHost();
+          const first = checkRecord({ host, containerId: "c1", checkedAt: "2026-05-01T10:00:00Z" });
+          const newest: ContainerCheckRecord = {
+            host,
+            containerId: "c1",
+            containerName: "web-ü",
+            image: "registry.example/web:1.2",
+            imageId: `sha256:${"1".repeat(64)}`,
+            digest: `sha256:${"2".repeat(64)}`,
+            outcome: "fail",
+            checks: [
+              { section: "policy", result: "FAIL", message: "CVE-2026-1+openssl: critical « fix » 漢字 🐳" },
+              { section: "signature", result: "PASS_FAST" },
+            ],
+            action: "stopped",
+            checkedAt: "2026-05-01T12:05:00.250+02:00",
+          };
+          const other = checkRecord({ host, containerId: "c2", checkedAt: "2026-05-01T10:02:00Z" });
+          // The same container id on another engine is another container
+          const elsewhere = checkRecord({
+            host: otherHost,
+            containerId: "c1",
+            checkedAt: "2026-05-01T11:00:00Z",
+          });
+          const thirdHost = freshHost();
+          const third = checkRecord({
+            host: thirdHost,
+            containerId: "c3",
+            checkedAt: "2026-05-01T09:00:00Z",
+          });
+          for (const record of [first, newest, other, elsewhere, third])
+            await store.recordContainerCheck(record);
+          assert.deepEqual(await store.latestContainerChecks({ host, limit: 10 }), [
+            { ...newest, checkedAt: "2026-05-01T10:05:00.250Z" },
+            { ...other, checkedAt: "2026-05-01T10:02:00.000Z" },
+          ]);
+          assert.deepEqual(
+            (await store.latestContainerChecks({ host: otherHost, limit: 10 })).map((c) => c.checkedAt),
+            ["2026-05-01T11:00:00.000Z"],
+          );
+          // Without a filter every engine's containers are listed (other tests' too: keep this test's)
+          const everywhere = await store.latestContainerChecks({ limit: 1_000 });
+          const times = everywhere.map((c) => Date.parse(c.checkedAt));
+          assert.deepEqual(
+            times,
+            [...times].sort((x, y) => y - x),
+          );
+          assert.deepEqual(
+            everywhere
+              .filter((c) => [host, otherHost, thirdHost].includes(c.host))
+              .map((c) => [c.host, c.containerId, c.checkedAt]),
+            [
+              [otherHost, "c1", "2026-05-01T11:00:00.000Z"],
+              [host, "c1", "2026-05-01T10:05:00.250Z"],
+              [host, "c2", "2026-05-01T10:02:00.000Z"],
+              [thirdHost, "c3", "2026-05-01T09:00:00.000Z"],
+            ],
+          );
+        }));
+
+      it("takes the check recorded last when a container has two of the same time", () =>
+        withStore(async (store) => {
+          const host = freshHost();
+          const at = "2026-05-02T08:00:00.000Z";
+          await store.recordContainerCheck(
+            checkRecord({ host, containerId: "c1", checkedAt: at, outcome: "pass" }),
+          );
+          await store.recordContainerCheck(
+            checkRecord({ host, containerId: "c1", checkedAt: at, outcome: "fail", action: "paused" }),
+          );
+          for (const query of [{ host }, { host, since: at }]) {
+            const latest = await store.latestContainerChecks({ ...query, limit: 10 });
+            assert.deepEqual(
+              latest.map((c) => [c.outcome, c.action]),
+              [["fail", "paused"]],
+              JSON.stringify(query),
+            );
+          }
+        }));
+
+      it("filters by since and host together and alone, at most `limit`", () =>
+        withStore(async (store) => {
+          // Times no other test uses, so the filter without a host sees only this test's checks
+          const base = Date.parse("2031-01-01T00:00:00.000Z") + Math.floor(Math.random() * 1e9);
+          const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+          const host = freshHost();
+          const otherHost = freshHost();
+          await store.recordContainerCheck(checkRecord({ host, containerId: "old", checkedAt: at(0) }));
+          await store.recordContainerCheck(checkRecord({ host, containerId: "moved", checkedAt: at(1) }));
+          await store.recordContainerCheck(checkRecord({ host, containerId: "moved", checkedAt: at(10) }));
+          await store.recordContainerCheck(checkRecord({ host, containerId: "new", checkedAt: at(11) }));
+          await store.recordContainerCheck(
+            checkRecord({ host: otherHost, containerId: "x", checkedAt: at(12) }),
+          );
+          const ids = (checks: ContainerCheckRecord[]) =>
+            checks.map((c) => `${c.containerId}@${c.checkedAt}`);
+
+          assert.deepEqual(ids(await store.latestContainerChecks({ host, since: at(5), limit: 10 })), [
+            `new@${at(11)}`,
+            `moved@${at(10)}`,
+          ]);
+          assert.deepEqual(ids(await store.latestContainerChecks({ since: at(10), limit: 10 })), [
+            `x@${at(12)}`,
+            `new@${at(11)}`,
+            `moved@${at(10)}`,
+          ]);
+          assert.deepEqual(ids(await store.latestContainerChecks({ host, limit: 2 })), [
+            `new@${at(11)}`,
+            `moved@${at(10)}`,
+          ]);
+          assert.deepEqual(ids(await store.latestContainerChecks({ host, limit: 10 })), [
+            `new@${at(11)}`,
+            `moved@${at(10)}`,
+            `old@${at(0)}`,
+          ]);
+          assert.deepEqual(ids(await store.latestContainerChecks({ since: at(0), limit: 1 })), [
+            `x@${at(12)}`,
+          ]);
+          assert.deepEqual(await store.latestContainerChecks({ host, limit: 0 }), []);
+          assert.deepEqual(await store.latestContainerChecks({ host: freshHost(), limit: 10 }), []);
+        }));
+
+      it("refuses a check time or a since that is not a date with CIP_STORE", () =>
+        withStore(async (store) => {
+          await assert.rejects(
+            store.recordContainerCheck(checkRecord({ host: freshHost(), checkedAt: "just now" })),
+            isStoreError,
+          );
+          await assert.rejects(store.latestContainerChecks({ since: "last week", limit: 10 }), isStoreError);
+        }));
+
+      it("starts a clock once: a finding seen again keeps its first start and end", () =>
+        withStore(async (store) => {
+          const subject = freshDigest();
+          const started = await store.startGraceClocks(subject, [
+            clock("CVE-2026-1+openssl", "high", "2026-06-01T00:00:00Z", "2026-06-08T00:00:00Z"),
+            clock("CVE-2026-2+zlib", "critical", "2026-06-01T00:00:00Z", "2026-06-02T00:00:00Z"),
+          ]);
+          const openssl = {
+            subject,
+            finding: "CVE-2026-1+openssl",
+            severity: "high",
+            startedAt: "2026-06-01T00:00:00.000Z",
+            endsAt: "2026-06-08T00:00:00.000Z",
+          };
+          const zlib = {
+            subject,
+            finding: "CVE-2026-2+zlib",
+            severity: "critical",
+            startedAt: "2026-06-01T00:00:00.000Z",
+            endsAt: "2026-06-02T00:00:00.000Z",
+          };
+          assert.deepEqual(started, [zlib, openssl]);
+
+          const again = await store.startGraceClocks(subject, [
+            clock("CVE-2026-1+openssl", "critical", "2026-06-05T00:00:00Z", "2026-06-06T00:00:00Z"),
+            clock("CVE-2026-3+curl", "medium", "2026-06-05T00:00:00+02:00", "2026-06-30T00:00:00Z"),
+            // The first of two clocks of one finding in one call is the one started
+            clock("CVE-2026-3+curl", "low", "2026-06-05T00:00:00Z", "2026-06-03T00:00:00Z"),
+          ]);
+          const curl = {
+            subject,
+            finding: "CVE-2026-3+curl",
+            severity: "medium",
+            startedAt: "2026-06-04T22:00:00.000Z",
+            endsAt: "2026-06-30T00:00:00.000Z",
+          };
+          assert.deepEqual(again, [zlib, openssl, curl]);
+          assert.deepEqual(await store.listGraceClocks(subject), [zlib, openssl, curl]);
+          assert.deepEqual(await store.startGraceClocks(subject, []), [zlib, openssl, curl]);
+          assert.deepEqual(await store.startGraceClocks(freshDigest(), []), []);
+        }));
+
+      it("stops only the clocks whose finding is not kept, and only the subject's", () =>
+        withStore(async (store) => {
+          const subject = freshDigest();
+          const neighbour = freshDigest();
+          const findings = ["CVE-2026-10+a", "CVE-2026-11+b", "CVE-2026-12+c"];
+          const clocks = findings.map((f, i) =>
+            clock(f, "high", "2026-06-01T00:00:00Z", `2026-06-0${i + 2}T00:00:00Z`),
+          );
+          await store.startGraceClocks(subject, clocks);
+          await store.startGraceClocks(neighbour, clocks);
+          await store.stopGraceClocks(subject, ["CVE-2026-12+c", "CVE-2026-10+a", "not-running"]);
+          assert.deepEqual(
+            (await store.listGraceClocks(subject)).map((c) => c.finding),
+            ["CVE-2026-10+a", "CVE-2026-12+c"],
+          );
+          await store.stopGraceClocks(subject, []);
+          assert.deepEqual(await store.listGraceClocks(subject), []);
+          assert.deepEqual(
+            (await store.listGraceClocks(neighbour)).map((c) => c.finding),
+            findings,
+            "another subject's clocks were stopped",
+          );
+        }));
+
+      it("lists every clock ordered by end, or one subject's", () =>
+        withStore(async (store) => {
+          const a = freshDigest();
+          const b = freshDigest();
+          await store.startGraceClocks(a, [
+            clock("late", "high", "2026-07-01T00:00:00Z", "2026-07-20T00:00:00Z"),
+            clock("early", "high", "2026-07-01T00:00:00Z", "2026-07-05T00:00:00Z"),
+          ]);
+          await store.startGraceClocks(b, [
+            clock("middle", "low", "2026-07-01T00:00:00Z", "2026-07-10T00:00:00Z"),
+          ]);
+          const all = await store.listGraceClocks();
+          const ends = all.map((c) => Date.parse(c.endsAt));
+          assert.deepEqual(
+            ends,
+            [...ends].sort((x, y) => x - y),
+          );
+          assert.deepEqual(
+            all.filter((c) => c.subject === a || c.subject === b).map((c) => c.finding),
+            ["early", "middle", "late"],
+          );
+          assert.deepEqual(
+            (await store.listGraceClocks(b)).map((c) => [c.subject, c.finding]),
+            [[b, "middle"]],
+          );
+        }));
+
+      it("refuses a clock time that is not a date with CIP_STORE, starting none of the call's clocks", () =>
+        withStore(async (store) => {
+          const subject = freshDigest();
+          await assert.rejects(
+            store.startGraceClocks(subject, [
+              clock("fine", "high", "2026-06-01T00:00:00Z", "2026-06-02T00:00:00Z"),
+              clock("broken", "high", "2026-06-01T00:00:00Z", "in a week"),
+            ]),
+            isStoreError,
+          );
+          assert.deepEqual(await store.listGraceClocks(subject), []);
+        }));
+
+      it("two replicas starting the same clocks at once end with one clock per finding", async () => {
+        const [a, b] = await Promise.all([open(), open()]);
+        try {
+          const subjects = Array.from({ length: 10 }, () => freshDigest());
+          const findings = ["CVE-2026-20+a", "CVE-2026-21+b", "CVE-2026-22+c", "CVE-2026-23+d"];
+          const starts = (startedAt: string) =>
+            findings.map((f) => clock(f, "high", startedAt, "2026-08-01T00:00:00Z"));
+          const results = await Promise.all(
+            subjects.flatMap((subject) => [
+              a.startGraceClocks(subject, starts("2026-07-01T00:00:00Z")),
+              // The other replica names the findings in another order
+              b.startGraceClocks(subject, starts("2026-07-02T00:00:00Z").reverse()),
+            ]),
+          );
+          for (const [i, subject] of subjects.entries()) {
+            const [fromA, fromB] = [results[2 * i], results[2 * i + 1]];
+            assert.deepEqual(fromA, fromB, `the replicas saw different clocks of subject ${i}`);
+            const stored = await a.listGraceClocks(subject);
+            assert.deepEqual(stored, fromA);
+            assert.deepEqual(
+              stored.map((c) => c.finding),
+              findings,
+            );
+            assert.equal(new Set(stored.map((c) => c.startedAt)).size, 1, "one start won for each finding");
+          }
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      });
+
+      it("refuses monitor calls after close with CIP_STORE", async () => {
+        const store = await open();
+        await store.close();
+        await assert.rejects(store.recordContainerCheck(checkRecord({ host: freshHost() })), isStoreError);
+        await assert.rejects(store.latestContainerChecks({ limit: 1 }), isStoreError);
+        await assert.rejects(store.latestContainerChecks({ limit: 0 }), isStoreError);
+        await assert.rejects(store.startGraceClocks(freshDigest(), []), isStoreError);
+        await assert.rejects(store.stopGraceClocks(freshDigest(), []), isStoreError);
+        await assert.rejects(store.listGraceClocks(), isStoreError);
+      });
+    });
+
     describe("life cycle", () => {
       it("answers ping, names its kind and location without a password", () =>
         withStore(async (store) => {
@@ -566,6 +850,36 @@ export function freshDigest(): string {
 
 function freshImage(): string {
   return `registry.example/contract/${randomUUID().slice(0, 8)}:1.0`;
+}
+
+/** A container engine endpoint no other test uses. */
+function freshHost(): string {
+  return `unix:///run/contract-${randomUUID().slice(0, 8)}/engine.sock`;
+}
+
+/** A passing container check; `fields` override. */
+function checkRecord(fields: Partial<ContainerCheckRecord> = {}): ContainerCheckRecord {
+  return {
+    host: "unix:///run/podman/podman.sock",
+    containerId: randomUUID().replaceAll("-", ""),
+    containerName: "app",
+    image: "registry.example/app:1.0",
+    imageId: `sha256:${"a".repeat(64)}`,
+    outcome: "pass",
+    checks: [{ section: "policy", result: "PASS" }],
+    checkedAt: "2026-05-01T00:00:00.000Z",
+    ...fields,
+  };
+}
+
+/** A clock to start (its subject is the call's). */
+function clock(
+  finding: string,
+  severity: string,
+  startedAt: string,
+  endsAt: string,
+): Omit<GraceClock, "subject"> {
+  return { finding, severity, startedAt, endsAt };
 }
 
 function sha256(text: string): string {

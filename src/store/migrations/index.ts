@@ -1,6 +1,7 @@
 import { CipError } from "../../model/index.js";
 import { REPORTS_AND_DECISIONS } from "./0001-reports-and-decisions.js";
 import { EVENTS_AND_VERDICTS } from "./0002-events-and-verdicts.js";
+import { MONITOR } from "./0003-monitor.js";
 import type { Migration } from "./migration.js";
 
 export type { Migration } from "./migration.js";
@@ -9,7 +10,7 @@ export type { Migration } from "./migration.js";
  * Every migration this binary knows, in order. TypeScript modules rather than .sql files because the CLI
  * ships as one esbuild bundle; add a file `NNNN-name.ts` and append it here.
  */
-export const MIGRATIONS: readonly Migration[] = [REPORTS_AND_DECISIONS, EVENTS_AND_VERDICTS];
+export const MIGRATIONS: readonly Migration[] = [REPORTS_AND_DECISIONS, EVENTS_AND_VERDICTS, MONITOR];
 
 /** The schema version a store has once every known migration is applied. */
 export const LATEST_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
