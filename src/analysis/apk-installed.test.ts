@@ -86,7 +86,7 @@ describe("readApkInstalled", () => {
   }, () => {
     const { problems } = read("syft/corrupt/lib/apk/db/installed");
     assert.ok(problems.length >= 1);
-    assert.equal(problems[0]?.code, "CIP_PARSE");
+    assert.equal(problems[0]?.code, "CIP_PACKAGE_DB_INVALID");
     assert.match(problems[0]?.message ?? "", /this is a corrupt db.*line 1\)/);
   });
 

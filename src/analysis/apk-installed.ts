@@ -16,7 +16,7 @@ export interface ApkReadOptions {
 /** The packages of an apk database and the lines that were not database lines. */
 export interface ApkReadResult extends PackageReadResult {
   /**
-   * One CIP_PARSE error per line that is not `X:value` (at most 20 kept): a damaged database, reported as
+   * One CIP_PACKAGE_DB_INVALID error per line that is not `X:value` (at most 20 kept): a damaged database, reported as
    * syft reports it, beside the packages that could still be read.
    */
   problems: CipError[];

@@ -178,7 +178,8 @@ describe("readDpkgStatus: syft fixtures", () => {
   }, () => {
     assert.throws(
       () => read("syft/status.d/corrupt", "/var/lib/dpkg/status.d/corrupt"),
-      (e: Error) => isCipError(e) && e.code === "CIP_PARSE" && /status\.d\/corrupt line 6/.test(e.message),
+      (e: Error) =>
+        isCipError(e) && e.code === "CIP_PACKAGE_DB_INVALID" && /status\.d\/corrupt line 6/.test(e.message),
     );
   });
 
@@ -235,7 +236,7 @@ describe("readDpkgStatus: format details", () => {
   test("a field twice in one entry is a parse error; an oversized file is refused", () => {
     assert.throws(
       () => readDpkgStatus("Package: a\nVersion: 1\nVersion: 2\n"),
-      (e: Error) => isCipError(e) && e.code === "CIP_PARSE",
+      (e: Error) => isCipError(e) && e.code === "CIP_PACKAGE_DB_INVALID",
     );
     assert.throws(
       () => readDpkgStatus("Package: a\n", { maxBytes: 4 }),

@@ -22,7 +22,7 @@ const WHAT = "the dpkg status database";
  * whose state is `not-installed` or `config-files` (status.d entries have no Status and are installed);
  * entries without a version or with one dpkg would refuse, as trivy drops them. A continuation line with
  * no field before it or a field given twice in one entry makes the whole file unreadable, as in syft:
- * throws CIP_PARSE naming the line.
+ * throws CIP_PACKAGE_DB_INVALID naming the line.
  */
 export function readDpkgStatus(input: Buffer | string, options: DpkgReadOptions = {}): PackageReadResult {
   const path = options.path ?? "/var/lib/dpkg/status";

@@ -33,7 +33,7 @@ export function parseError(
   hint?: string,
 ): CipError {
   const where = line === undefined ? path : `${path} line ${line}`;
-  return new CipError("CIP_PARSE", `Cannot read ${what}: ${problem} (${where})`, {
+  return new CipError("CIP_PACKAGE_DB_INVALID", `Cannot read ${what}: ${problem} (${where})`, {
     hint: hint ?? "The file is damaged or not the format its path suggests; other files were still read.",
   });
 }

@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   CIP_OUTPUT_CONFLICT: "Two outputs go to one path, or an output path is one of the inputs",
   CIP_REGISTRY: "A container registry could not be reached or refused a request",
   CIP_STORE: "The report and decision store could not be reached or refused a request",
-  CIP_CONFIG_INVALID: "A server configuration file does not validate",
+  CIP_CONFIG_INVALID: "A configuration file (server, monitor) does not validate",
   CIP_REQUEST_INVALID: "An HTTP request body is not valid for its endpoint",
   CIP_UNAUTHORIZED: "A request carries no valid bearer token",
   CIP_DEADLINE: "A request or evaluation did not finish before its deadline",
@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   CIP_SIGNATURE_INVALID: "A signature, signed payload, attestation or signature manifest is not valid",
   CIP_QUEUE: "The message broker could not be reached or refused a request",
   CIP_BUSY: "The server holds as much work as it may queue; retry later",
+  CIP_TRUST_ROOT_INVALID: "A Sigstore trusted root cannot be read or holds an unreadable key or certificate",
+  CIP_ENGINE: "The container engine (Docker API) could not be reached or refused a request",
+  CIP_PACKAGE_DB_INVALID: "A package database or package metadata file in an image cannot be read",
+  CIP_ECOSYSTEM_UNSUPPORTED: "No version order is known for a package ecosystem",
   CIP_INTERNAL: "An unexpected internal error",
 } as const;
 

@@ -108,7 +108,7 @@ export function compareInEcosystem(ecosystem: string, a: string, b: string): num
   const order = orderFor(ecosystem);
   if (order === undefined) {
     throw new CipError(
-      "CIP_INTERNAL",
+      "CIP_ECOSYSTEM_UNSUPPORTED",
       `Cannot compare versions: no version order is known for ecosystem ${JSON.stringify(ecosystem.slice(0, 100))} (versions)`,
       { hint: "Call orderFor first and match such ecosystems by their explicit version lists." },
     );

@@ -71,7 +71,9 @@ describe("readNpmPackageJson", () => {
     assert.throws(
       () => readNpmPackageJson("{", "/node_modules/a/package.json"),
       (e: Error) =>
-        isCipError(e) && e.code === "CIP_PARSE" && e.message.includes("/node_modules/a/package.json"),
+        isCipError(e) &&
+        e.code === "CIP_PACKAGE_DB_INVALID" &&
+        e.message.includes("/node_modules/a/package.json"),
     );
   });
 

@@ -16,7 +16,7 @@ export function isInstalledPackageJson(path: string): boolean {
  * Reads the package.json of an installed npm package: name, version, licenses and its path. A file without
  * a name or version is no package (an empty list), as trivy skips it. Licenses come from every form npm
  * has allowed: a string or SPDX expression, a `{type, url}` object, and the legacy `licenses` (or array
- * `license`) list of strings or objects. Invalid JSON throws CIP_PARSE.
+ * `license`) list of strings or objects. Invalid JSON throws CIP_PACKAGE_DB_INVALID.
  */
 export function readNpmPackageJson(
   input: Buffer | string,

@@ -38,7 +38,7 @@ describe("readPythonMetadata", () => {
   test("no Name or Version is a parse error", () => {
     assert.throws(
       () => readPythonMetadata("Metadata-Version: 2.1\nName: x\n", "/x.dist-info/METADATA"),
-      (e: Error) => isCipError(e) && e.code === "CIP_PARSE",
+      (e: Error) => isCipError(e) && e.code === "CIP_PACKAGE_DB_INVALID",
     );
   });
 

@@ -45,7 +45,7 @@ export function readMetadataHeaders(text: string): Map<string, string[]> {
 /**
  * Reads a wheel `METADATA` or egg `PKG-INFO` into one package (name, version, licenses, path). Licenses as
  * trivy takes them: `License-Expression` first; else the `License ::` classifiers' last part (not the
- * bare "OSI Approved"); else the `License` field as written (`UNKNOWN` stays). Throws CIP_PARSE when the
+ * bare "OSI Approved"); else the `License` field as written (`UNKNOWN` stays). Throws CIP_PACKAGE_DB_INVALID when the
  * name or version is missing.
  */
 export function readPythonMetadata(

@@ -31,7 +31,7 @@ describe("readGemspec", () => {
   }, () => {
     assert.throws(
       () => read("trivy/malformed01.gemspec"),
-      (e: Error) => isCipError(e) && e.code === "CIP_PARSE" && /no version/.test(e.message),
+      (e: Error) => isCipError(e) && e.code === "CIP_PACKAGE_DB_INVALID" && /no version/.test(e.message),
     );
   });
 

@@ -11,7 +11,7 @@ export function isInstalledGemspecPath(path: string): boolean {
 
 /**
  * Reads an installed gem's `.gemspec` as text, never running it: the `s.name`, `s.version` and
- * `s.license`/`s.licenses` assignments RubyGems writes into installed specifications. Throws CIP_PARSE
+ * `s.license`/`s.licenses` assignments RubyGems writes into installed specifications. Throws CIP_PACKAGE_DB_INVALID
  * when the name or version is missing, as trivy's parser fails on such a file.
  */
 export function readGemspec(

@@ -205,7 +205,7 @@ describe("detectRpmDatabaseFormat", () => {
       () => readRpmDatabase(bytes, { where: "/var/lib/rpm/Packages" }),
       (e: unknown) =>
         isCipError(e) &&
-        e.code === "CIP_IMAGE_INVALID" &&
+        e.code === "CIP_PACKAGE_DB_INVALID" &&
         /not an SQLite, Berkeley DB or ndb/.test(e.message),
     );
   });

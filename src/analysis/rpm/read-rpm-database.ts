@@ -68,7 +68,7 @@ export function detectRpmDatabaseFormat(bytes: Uint8Array): RpmDatabaseFormat | 
 
 /**
  * Reads the parsed headers of an rpm database (SQLite, Berkeley DB or ndb; not a manifest, which has
- * none) in the order `rpm -qa` lists them. Throws CIP_IMAGE_INVALID on an unknown format or a damaged
+ * none) in the order `rpm -qa` lists them. Throws CIP_PACKAGE_DB_INVALID on an unknown format or a damaged
  * database or header.
  */
 export function readRpmHeaders(bytes: Uint8Array, options: ReadRpmOptions = {}): RpmHeaderRecord[] {
@@ -85,7 +85,7 @@ export function readRpmHeaders(bytes: Uint8Array, options: ReadRpmOptions = {}):
 
 /**
  * Reads the installed packages of an rpm database or Mariner container manifest, detecting the format
- * from the bytes, in the order `rpm -qa` lists them. Throws CIP_IMAGE_INVALID on an unknown format, a
+ * from the bytes, in the order `rpm -qa` lists them. Throws CIP_PACKAGE_DB_INVALID on an unknown format, a
  * damaged database, or a header without a name or version.
  */
 export function readRpmDatabase(
@@ -103,7 +103,7 @@ export function readRpmDatabase(
   return { format, packages };
 }
 
-/** The package an rpm header describes. Throws CIP_IMAGE_INVALID when it has no name or version. */
+/** The package an rpm header describes. Throws CIP_PACKAGE_DB_INVALID when it has no name or version. */
 export function packageFromHeader(
   header: RpmHeader,
   where: string,
@@ -113,7 +113,7 @@ export function packageFromHeader(
   const version = header.string(RPMTAG.VERSION);
   if (name === undefined || name === "" || version === undefined) {
     throw new CipError(
-      "CIP_IMAGE_INVALID",
+      "CIP_PACKAGE_DB_INVALID",
       `Cannot read rpm package: the header has no name or version (${where})`,
     );
   }
@@ -211,7 +211,7 @@ function vendorNamespace(vendor: string | undefined): string | undefined {
 
 function unknownFormat(format: RpmDatabaseFormat | undefined, where: string): CipError {
   return new CipError(
-    "CIP_IMAGE_INVALID",
+    "CIP_PACKAGE_DB_INVALID",
     format === undefined
       ? `Cannot read rpm database: not an SQLite, Berkeley DB or ndb rpm database, nor an rpm manifest (${where})`
       : `Cannot read rpm headers: an rpm ${format} holds no headers (${where})`,

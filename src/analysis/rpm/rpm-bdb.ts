@@ -37,7 +37,7 @@ export function isBerkeleyDbHash(bytes: Uint8Array): boolean {
  * own read-only reader (`bdb_ro`) walks them: each bucket's page chain, each key/value pair, values on the
  * page or in overflow page chains. Record 0 (rpm's counter) is skipped. Page numbers are checked against
  * the metadata and the file, every page is visited at most once (a loop is an error), and at most
- * `maxPackages` records are read. Failures are CIP_IMAGE_INVALID naming `where`.
+ * `maxPackages` records are read. Failures are CIP_PACKAGE_DB_INVALID naming `where`.
  */
 export function readBerkeleyDbHeaderBlobs(
   bytes: Uint8Array,
@@ -45,7 +45,7 @@ export function readBerkeleyDbHeaderBlobs(
   maxPackages: number,
 ): RpmHeaderBlob[] {
   const fail = (what: string) =>
-    new CipError("CIP_IMAGE_INVALID", `Cannot read rpm Berkeley DB database: ${what} (${where})`, {
+    new CipError("CIP_PACKAGE_DB_INVALID", `Cannot read rpm Berkeley DB database: ${what} (${where})`, {
       hint: "The file is damaged or not an rpm Packages database.",
     });
   const meta = readMeta(bytes, fail);

@@ -9,7 +9,7 @@ import { RPMTAG, RpmHeader } from "./rpm-header.js";
 const BLOB = "pkgdb/rpm/go-rpmdb/blob.bin";
 const blob = () => Buffer.from(readFileSync(corpusPath(BLOB)));
 const invalid = (pattern: RegExp) => (e: unknown) =>
-  isCipError(e) && e.code === "CIP_IMAGE_INVALID" && pattern.test(e.message);
+  isCipError(e) && e.code === "CIP_PACKAGE_DB_INVALID" && pattern.test(e.message);
 
 /** Index entry i of a header blob starts here. */
 const entryAt = (i: number) => 8 + 16 * i;

@@ -103,12 +103,12 @@ export class RpmHeader {
   }
 
   /**
-   * Parses a header blob. Throws CIP_IMAGE_INVALID when the entry count, data length, an entry's type,
+   * Parses a header blob. Throws CIP_PACKAGE_DB_INVALID when the entry count, data length, an entry's type,
    * offset or extent, or the region trailer does not fit the blob. `where` names the blob in messages.
    */
   static parse(blob: Uint8Array, where: string): RpmHeader {
     const fail = (what: string) =>
-      new CipError("CIP_IMAGE_INVALID", `Cannot read rpm header: ${what} (${where})`, {
+      new CipError("CIP_PACKAGE_DB_INVALID", `Cannot read rpm header: ${what} (${where})`, {
         hint: "The rpm database is damaged or not an rpm database; rebuild it with `rpm --rebuilddb`.",
       });
     if (blob.byteLength < PREAMBLE_BYTES)
@@ -205,7 +205,7 @@ export class RpmHeader {
 
   /**
    * The installed file list (BASENAMES + DIRNAMES + DIRINDEXES, or the legacy OLDFILENAMES) with modes,
-   * sizes and digests. Throws CIP_IMAGE_INVALID when the arrays disagree in length or a directory index
+   * sizes and digests. Throws CIP_PACKAGE_DB_INVALID when the arrays disagree in length or a directory index
    * is out of range.
    */
   files(): RpmFile[] {
@@ -295,14 +295,14 @@ export class RpmHeader {
 
   private valueError(entry: RpmHeaderEntry, what: string): CipError {
     return new CipError(
-      "CIP_IMAGE_INVALID",
+      "CIP_PACKAGE_DB_INVALID",
       `Cannot read rpm header tag ${entry.tag}: ${what} (${this.where})`,
     );
   }
 
   private fileError(what: string): CipError {
     return new CipError(
-      "CIP_IMAGE_INVALID",
+      "CIP_PACKAGE_DB_INVALID",
       `Cannot read the file list of an rpm header: ${what} (${this.where})`,
     );
   }

@@ -13,7 +13,7 @@ const MANIFEST = "pkgdb/rpm/syft/mariner2-distroless/container-manifest-2";
 
 const load = (relative: string) => Buffer.from(readFileSync(corpusPath(relative)));
 const invalid = (pattern: RegExp) => (e: unknown) =>
-  isCipError(e) && e.code === "CIP_IMAGE_INVALID" && pattern.test(e.message);
+  isCipError(e) && e.code === "CIP_PACKAGE_DB_INVALID" && pattern.test(e.message);
 
 /** The bucket page holding the first overflow record of a little-endian rpm BDB file, and that record's first overflow page. */
 function firstOverflowPage(db: Buffer): {

@@ -32,7 +32,7 @@ export function isRpmManifest(bytes: Uint8Array): boolean {
  * Parses `/var/lib/rpmmanifest/container-manifest-2` of CBL-Mariner distroless images (which have no rpm
  * database): one package a line, the output of `rpm -qa --qf` with the fields NAME, VERSION-RELEASE,
  * INSTALLTIME, BUILDTIME, VENDOR, EPOCH (`(none)` when unset), SIZE, ARCH, EPOCHNUM, SOURCERPM separated by
- * tabs. Blank lines are skipped; a line with too few fields or no release is CIP_IMAGE_INVALID naming
+ * tabs. Blank lines are skipped; a line with too few fields or no release is CIP_PACKAGE_DB_INVALID naming
  * `where` and the line; at most `maxPackages` entries.
  */
 export function parseRpmManifest(bytes: Uint8Array, where: string, maxPackages: number): RpmManifestEntry[] {
@@ -43,7 +43,7 @@ export function parseRpmManifest(bytes: Uint8Array, where: string, maxPackages: 
     const line = (lines[i] as string).replace(/\r$/, "");
     if (line.trim() === "") continue;
     const fail = (what: string) =>
-      new CipError("CIP_IMAGE_INVALID", `Cannot read rpm manifest line ${i + 1}: ${what} (${where})`);
+      new CipError("CIP_PACKAGE_DB_INVALID", `Cannot read rpm manifest line ${i + 1}: ${what} (${where})`);
     if (line.length > MAX_LINE_CHARS) throw fail(`${line.length} characters, over ${MAX_LINE_CHARS}`);
     const fields = line.split("\t");
     if (fields.length < 10) throw fail(`${fields.length} tab-separated fields, not 10`);

@@ -27,11 +27,11 @@ export function isNdbDatabase(bytes: Uint8Array): boolean {
  * (16-byte slots: magic, package index, block offset, block count; offset 0 is a free slot), and for each
  * used slot its blob: head (magic, package index, generation, length), the header, zero padding, and the
  * tail (Adler-32 of head, header and padding; length; magic), all checked as rpm writes them. At most
- * `maxPackages` blobs are read. Failures are CIP_IMAGE_INVALID naming `where`.
+ * `maxPackages` blobs are read. Failures are CIP_PACKAGE_DB_INVALID naming `where`.
  */
 export function readNdbHeaderBlobs(bytes: Uint8Array, where: string, maxPackages: number): RpmHeaderBlob[] {
   const fail = (what: string) =>
-    new CipError("CIP_IMAGE_INVALID", `Cannot read rpm ndb database: ${what} (${where})`, {
+    new CipError("CIP_PACKAGE_DB_INVALID", `Cannot read rpm ndb database: ${what} (${where})`, {
       hint: "The file is damaged or not an rpm Packages.db database.",
     });
   if (!isNdbDatabase(bytes)) throw fail("no RpmP magic");

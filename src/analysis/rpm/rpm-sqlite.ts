@@ -14,7 +14,7 @@ export function isSqliteDatabase(bytes: Uint8Array): boolean {
 /**
  * Reads the header blobs of an rpm SQLite database (table `Packages(hnum INTEGER PRIMARY KEY, blob BLOB)`)
  * in `hnum` order, the order `rpm -qa` lists them. The file is opened in memory and read-only; no file is
- * written. At most `maxPackages` rows are read. Failures are CIP_IMAGE_INVALID naming `where`.
+ * written. At most `maxPackages` rows are read. Failures are CIP_PACKAGE_DB_INVALID naming `where`.
  */
 export function readSqliteHeaderBlobs(
   bytes: Uint8Array,
@@ -22,7 +22,7 @@ export function readSqliteHeaderBlobs(
   maxPackages: number,
 ): RpmHeaderBlob[] {
   const fail = (what: string, cause?: unknown) =>
-    new CipError("CIP_IMAGE_INVALID", `Cannot read rpm SQLite database: ${what} (${where})`, {
+    new CipError("CIP_PACKAGE_DB_INVALID", `Cannot read rpm SQLite database: ${what} (${where})`, {
       hint: "The file is damaged or not an rpm database.",
       cause,
     });

@@ -22,7 +22,7 @@ export interface LooseTrustMaterial {
 /**
  * Builds a trusted root from loose PEM material: each key's log id is the SHA-256 of its DER
  * SubjectPublicKeyInfo (as Rekor and RFC 6962 define it); nothing is time-limited. Throws a KeylessError
- * (check `trusted-root`, CIP_KEY_INVALID) naming what cannot be read; `where` names the source.
+ * (check `trusted-root`, CIP_TRUST_ROOT_INVALID) naming what cannot be read; `where` names the source.
  */
 export function trustedRootFromKeys(material: LooseTrustMaterial, where: string): LoadedTrustedRoot {
   const certificates = pemBlocks(material.fulcioCertificates, "CERTIFICATE", "Fulcio certificate", where).map(
@@ -90,7 +90,7 @@ export function pemBlocks(text: string, label: string, what: string, where: stri
 
 function invalid(what: string, where: string): KeylessError {
   return new KeylessError("trusted-root", `Cannot build the trusted root: ${what} (${where})`, {
-    code: "CIP_KEY_INVALID",
+    code: "CIP_TRUST_ROOT_INVALID",
     hint: "Give the Fulcio root certificate and the Rekor and CT-log public keys as PEM.",
   });
 }

@@ -54,7 +54,8 @@ test("a damaged key in a trusted root is refused at load", { skip }, () => {
   document.tlogs[0].publicKey.rawBytes = Buffer.from("not a key").toString("base64");
   assert.throws(
     () => parseTrustedRoot(json(document), "damaged.json"),
-    (e: unknown) => isKeylessError(e) && e.code === "CIP_KEY_INVALID" && /cannot be read/.test(e.message),
+    (e: unknown) =>
+      isKeylessError(e) && e.code === "CIP_TRUST_ROOT_INVALID" && /cannot be read/.test(e.message),
   );
 });
 

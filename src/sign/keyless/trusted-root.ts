@@ -129,7 +129,7 @@ function checkShape(root: TrustedRoot, where: string): void {
 
 function invalid(what: string, where: string, cause?: unknown): KeylessError {
   return new KeylessError("trusted-root", `Cannot read the trusted root: ${what} (${where})`, {
-    code: "CIP_KEY_INVALID",
+    code: "CIP_TRUST_ROOT_INVALID",
     hint: "Give a Sigstore trusted_root.json: production's comes from Sigstore's TUF repository (https://tuf-repo-cdn.sigstore.dev, target trusted_root.json).",
     ...(cause === undefined ? {} : { cause }),
   });
