@@ -297,6 +297,21 @@ const signing = z
   })
   .describe("Signatures and verification summaries (cosign's formats).");
 
+const ui = z
+  .strictObject({
+    public: z
+      .boolean()
+      .optional()
+      .describe(
+        "Serve the dashboard (/ui) without a token. Unset: without one only when listening on loopback; false: always ask for an API token (a sign-in form sets a session cookie, or a proxy sends Authorization: Bearer).",
+      ),
+    expiringDays: positiveInt
+      .max(3650, "must be at most 3650")
+      .default(30)
+      .describe("The dashboard lists allowlist items expiring within this many days."),
+  })
+  .describe("The read-only web dashboard at /ui.");
+
 /** The `cipolice serve` configuration file (YAML or JSON), as zod reads it. */
 export const serveConfigSchema = z
   .strictObject({
@@ -331,6 +346,7 @@ export const serveConfigSchema = z
     timeouts: timeouts.prefault({}),
     events: events.prefault({}),
     signing: signing.prefault({}),
+    ui: ui.prefault({}),
   })
   .describe("Configuration of `cipolice serve`.");
 

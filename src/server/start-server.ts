@@ -17,8 +17,9 @@ import type { ServerLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { registerOpsRoutes } from "./ops-routes.js";
 import { PolicyFiles } from "./policy-files.js";
-import { httpServerOptions, registryClientOptions, type ServeConfig } from "./serve-config.js";
+import { httpServerOptions, parseListen, registryClientOptions, type ServeConfig } from "./serve-config.js";
 import type { ServeContext } from "./serve-context.js";
+import { registerUiRoutes } from "./ui/ui-routes.js";
 
 /** What `startServer` needs beyond the configuration: the store to open and the policy files. */
 export interface StartOptions {
@@ -132,6 +133,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       http.router.group("/k8s", registerK8sRoutes(context));
       http.router.group("/v1", registerApiRoutes(context));
       registerEventRoutes(context, events)(http.router);
+      http.router.group(
+        "/ui",
+        registerUiRoutes(context, {
+          tokens,
+          host: parseListen(config.listen).host,
+          tls: config.tls !== undefined,
+          ...(config.ui.public !== undefined ? { public: config.ui.public } : {}),
+          expiringDays: config.ui.expiringDays,
+        }),
+      );
     }
     registerOpsRoutes(context)(http.router);
     const address = await http.listen();
