@@ -4,11 +4,13 @@ import { checkCommand } from "./commands/check.js";
 import { consumeCommand } from "./commands/consume.js";
 import { factsCommand } from "./commands/facts.js";
 import { keysCommand } from "./commands/keys.js";
+import { monitorCommand } from "./commands/monitor.js";
 import { policyCommand } from "./commands/policy.js";
 import { publishCommand } from "./commands/publish.js";
 import { rulesCommand } from "./commands/rules.js";
 import { serveCommand } from "./commands/serve.js";
 import { signCommand, verifyAttestationCommand, verifyCommand } from "./commands/sign.js";
+import { statusCommand } from "./commands/status.js";
 import { verifyBlobCommand } from "./commands/verify-bundle.js";
 import { EXIT } from "./exit-codes.js";
 import { formatError } from "./print-error.js";
@@ -48,6 +50,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(verifyAttestationCommand(setExitCode));
   program.addCommand(verifyBlobCommand(setExitCode));
   program.addCommand(keysCommand(setExitCode));
+  program.addCommand(monitorCommand(setExitCode));
+  program.addCommand(statusCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
     command.option("--debug", "print stack traces with errors");

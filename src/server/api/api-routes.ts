@@ -112,6 +112,20 @@ export function registerApiRoutes(context: ServeContext): (routes: Routes) => vo
       },
       { name: "api-events" },
     );
+
+    routes.get(
+      "/status",
+      async (req, res) => {
+        const limit = readLimit(req.query.get("limit"));
+        const host = req.query.get("host") ?? undefined;
+        const [containers, clocks] = await Promise.all([
+          context.store.latestContainerChecks({ ...(host ? { host } : {}), limit }),
+          context.store.listGraceClocks(),
+        ]);
+        res.json(200, { containers, clocks });
+      },
+      { name: "api-status" },
+    );
   };
 }
 
