@@ -13,7 +13,8 @@ import {
   podmanMissing,
   startPodman,
 } from "./support/podman-harness.js";
-import { trivyReport } from "./support/serve-fixtures.js";
+import { admissionAnswer, podReview, serveConfig, trivyReport } from "./support/serve-fixtures.js";
+import { startServe } from "./support/serve-harness.js";
 
 // `cipolice monitor` against a real container engine: podman serving the Docker API on a socket of the
 // harness's own, containers from images the harness builds (no pull), run with --network none.
@@ -286,15 +287,18 @@ allow_root = off
     );
     const monitorAt = (now: string, extra: string[] = []) =>
       once(ini, ["--store", store, "--now", now, ...extra]);
-    // Reports for a local image (no registry digest) are stored under its image id
+    // podman lists a local image's manifest digest as its repo digest: reports are stored under it, as CI pushes
+    // them, and under the image id, which a Docker engine's never-pushed image is known by alone
     const put = async (text: string) => {
       const s = await openStore(store);
       try {
-        await s.putReports(
-          allowed.id,
-          [{ name: "trivy", format: "trivy", text }],
-          new Date("2026-12-01T00:00:00Z"),
-        );
+        for (const subject of [allowed.manifestDigest, allowed.id]) {
+          await s.putReports(
+            subject,
+            [{ name: "trivy", format: "trivy", text }],
+            new Date("2026-12-01T00:00:00Z"),
+          );
+        }
       } finally {
         await s.close();
       }
@@ -313,20 +317,20 @@ allow_root = off
     assert.equal(graced?.outcome, "pass", JSON.stringify(graced));
     assert.match(graced?.checks[0]?.message ?? "", /in grace until 2026-12-02T02:00:00\.000Z/);
     assert.equal(graced?.action, undefined);
-    // A new deployment of that image is decided on the spot, with no grace
-    const facts = join(dir, "report.json");
-    await writeFile(facts, JSON.stringify(trivyReport(allowed.ref, allowed.id, "CVE-2026-0001")));
-    const admission = await runCliAsync([
-      "check",
-      allowed.ref,
-      "--policy",
-      bundle,
-      "--report",
-      facts,
-      "--now",
-      "2026-12-01T02:00:00Z",
-    ]);
-    assert.equal(admission.status, 1, admission.stdout);
+    // A new deployment of that digest is denied at once by admission (the same bundle and store), with no grace
+    const serve = await startServe({ config: serveConfig(bundle), args: ["--store", store] });
+    try {
+      const answer = await serve.request(
+        "POST",
+        "/k8s/admission",
+        podReview("prod", [`localhost/allowed@${allowed.manifestDigest}`]),
+      );
+      const response = admissionAnswer(answer.json);
+      assert.equal(response.allowed, false, answer.text);
+      assert.match(response.status?.message ?? "", /CVE-2026-0001/);
+    } finally {
+      await serve.stop();
+    }
     const status = await runCliAsync(["status", "--store", store, "--now", "2026-12-01T12:00:00Z"]);
     assert.match(
       status.stdout,
@@ -339,6 +343,31 @@ allow_root = off
     assert.equal(over.byName.get("graced")?.outcome, "fail");
     assert.match(over.byName.get("graced")?.checks[0]?.message ?? "", /grace period is over/);
     assert.equal(over.byName.get("graced")?.action, "stopped");
+  });
+
+  it("in loop mode, an engine that cannot be reached is tried again with a growing wait, each failure said", async () => {
+    const ini = await config("[policy]\nalways_allow =\n");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(REPO_ROOT, "src/cli/entry.ts"), "monitor", "-f", ini, "--interval", "1s"],
+      {
+        env: { ...process.env, DOCKER_HOST: `unix://${join(dir, "gone.sock")}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let err = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
+    try {
+      await waitFor(() => /trying again in 2 s/.test(err), 15_000);
+      assert.match(err, /gone\.sock/);
+      assert.match(err, /trying again in 1 s/);
+      assert.equal(child.exitCode, null, "the monitor must keep running");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
   });
 
   it("says clearly when the engine socket is missing", async () => {
