@@ -6,6 +6,7 @@ import { factsCommand } from "./commands/facts.js";
 import { keysCommand } from "./commands/keys.js";
 import { monitorCommand } from "./commands/monitor.js";
 import { policyCommand } from "./commands/policy.js";
+import { previewCommand } from "./commands/preview.js";
 import { publishCommand } from "./commands/publish.js";
 import { rulesCommand } from "./commands/rules.js";
 import { serveCommand } from "./commands/serve.js";
@@ -52,6 +53,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(keysCommand(setExitCode));
   program.addCommand(monitorCommand(setExitCode));
   program.addCommand(statusCommand(setExitCode));
+  program.addCommand(previewCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
     command.option("--debug", "print stack traces with errors");
