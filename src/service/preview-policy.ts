@@ -1,5 +1,5 @@
-import type { DecisionV1, ImageFacts } from "../model/index.js";
 import { parseImageReference } from "../image/image-reference.js";
+import type { DecisionV1, ImageFacts } from "../model/index.js";
 import type { CompiledBundle } from "../policy/compile-bundle.js";
 import { checkImage } from "./check-image.js";
 import type { Store } from "./store-ports.js";
