@@ -2,6 +2,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { terminalText } from "../model/terminal-safe.js";
 import { checkCommand } from "./commands/check.js";
 import { consumeCommand } from "./commands/consume.js";
+import { dbCommand } from "./commands/db.js";
 import { factsCommand } from "./commands/facts.js";
 import { keysCommand } from "./commands/keys.js";
 import { monitorCommand } from "./commands/monitor.js";
@@ -54,6 +55,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(monitorCommand(setExitCode));
   program.addCommand(statusCommand(setExitCode));
   program.addCommand(previewCommand(setExitCode));
+  program.addCommand(dbCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
     command.option("--debug", "print stack traces with errors");
