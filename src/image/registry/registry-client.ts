@@ -4,6 +4,7 @@ import { CipError, isCipError } from "../../model/index.js";
 import { type ClassifiedManifest, classifyManifest, MANIFEST_ACCEPT } from "../manifest.js";
 import { defaultPlatform, selectPlatform } from "../platform.js";
 import type { ResolvedImage } from "../resolved-image.js";
+import { openBlobStream } from "./blob-stream.js";
 import { parseCaCertificates, readCaFile } from "./ca-certificates.js";
 import {
   defaultDockerConfigPath,
@@ -321,6 +322,19 @@ export class RegistryClient {
     const body = await readLimitedBody(response, maxBytes, what, url, algorithm);
     verifyDigest(what, digest, body.digest, url);
     return body.bytes;
+  }
+
+  /**
+   * Streams a blob (auth and redirects as getBlob), never held whole, at most `maxBytes`; its digest is
+   * verified at its end, even when the reader stops early.
+   */
+  streamBlob(
+    target: PushTarget,
+    digest: string,
+    maxBytes: number = this.maxBlobBytes,
+  ): Promise<AsyncIterable<Buffer>> {
+    const ref: ImageRef = { registry: target.registry, repository: target.repository };
+    return openBlobStream((r, path, action) => this.fetchBlob(r, path, action), ref, digest, maxBytes);
   }
 
   /**
