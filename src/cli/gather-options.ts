@@ -2,6 +2,7 @@ import { Option } from "@commander-js/extra-typings";
 import { type ArchiveLimits, DEFAULT_MAX_ARCHIVE_ENTRIES } from "../image/archive-limits.js";
 import type { RegistryClientOptions } from "../image/registry/registry-client.js";
 import { CipError, type ImageFacts, type Platform } from "../model/index.js";
+import type { ImageAnalysis } from "../service/analyse-image.js";
 import type { GatheredFacts, GatherInput } from "../service/gather-facts.js";
 import { progressOnStderr } from "./progress.js";
 import { expandReportPaths, parseByteSize, readInputFile } from "./read-input.js";
@@ -73,6 +74,18 @@ export interface GatherOptions {
   maxArchiveEntries?: string;
 }
 
+/** `--analyze` and `--db`: CIPolicE's own layer analysis and offline OSV matching (`check`, `facts`). */
+export const ANALYZE_OPTIONS = [
+  new Option(
+    "--analyze",
+    "analyse the image's layers itself (packages, files, secrets) and match the packages against the local OSV database (cipolice db import)",
+  ),
+  new Option(
+    "--db <path>",
+    "the OSV database for --analyze (default $XDG_DATA_HOME/cipolice/osv.db, else ~/.local/share/cipolice/osv.db)",
+  ),
+] as const;
+
 /**
  * Reads the image itself when the command should: an OCI layout or docker-archive always; a registry
  * reference when nothing else describes the image, or with --pull. Undefined when the image is only named.
@@ -82,24 +95,63 @@ export async function imageFactsFor(
   opts: GatherOptions,
   maxBytes: number,
 ): Promise<ImageFacts | undefined> {
-  if (image === undefined) return undefined;
+  return (await imageInputsFor(image, opts, maxBytes)).imageFacts;
+}
+
+/**
+ * The image's own facts (as imageFactsFor reads them) and, with `--analyze`, what its layers hold: the
+ * image is then always read, from wherever it is, since its layers are needed.
+ */
+export async function imageInputsFor(
+  image: string | undefined,
+  opts: GatherOptions & { analyze?: boolean; db?: string },
+  maxBytes: number,
+): Promise<{ imageFacts?: ImageFacts; analysis?: ImageAnalysis }> {
+  if (image === undefined) {
+    if (opts.analyze) {
+      throw new CipError(
+        "CIP_USAGE",
+        "Cannot use --analyze without an IMAGE: there are no layers to analyse",
+        {
+          hint: "Name the image: a registry reference, oci:DIR[:TAG] or docker-archive:FILE.",
+        },
+      );
+    }
+    return {};
+  }
   // Loaded on use, as every command action's heavy parts: `--help` and other commands need not pay for them
-  const [{ parseImageArgument }, { readImageFacts }] = await Promise.all([
+  const [{ parseImageArgument }, { readImage }] = await Promise.all([
     import("../service/image-argument.js"),
     import("../service/read-image.js"),
   ]);
   const argument = parseImageArgument(image);
   const described = opts.facts !== undefined || opts.report.length > 0;
-  if (argument.kind === "registry" && described && !opts.pull) return undefined;
-  return readImageFacts(argument, {
+  if (argument.kind === "registry" && described && !opts.pull && !opts.analyze) return {};
+  const registry = registryOptionsOf(opts);
+  const limits = archiveLimitOptions(opts);
+  const read = await readImage(argument, {
     ...(opts.platform !== undefined ? { platform: parsePlatformOption(opts.platform) } : {}),
     ...(opts.dockerfile !== undefined
       ? { dockerfile: readInputFile(opts.dockerfile, "Dockerfile", maxBytes) }
       : {}),
     maxInputBytes: maxBytes,
-    archiveLimits: archiveLimitOptions(opts),
-    registry: registryOptionsOf(opts),
+    archiveLimits: limits,
+    registry,
   });
+  if (!opts.analyze) return { imageFacts: read.facts };
+  const [{ analyseImage }, { defaultVulnDatabasePath }, { VERSION }, { homedir }] = await Promise.all([
+    import("../service/analyse-image.js"),
+    import("../vulndb/vuln-database.js"),
+    import("./version.js"),
+    import("node:os"),
+  ]);
+  const analysis = await analyseImage(argument, read.image, {
+    registry,
+    archiveLimits: limits,
+    dbPath: opts.db ?? defaultVulnDatabasePath(process.env, homedir()),
+    version: VERSION,
+  });
+  return { imageFacts: read.facts, analysis };
 }
 
 /** The registry client options the registry flags give (`--insecure-registry`, `--creds`, `--ca-file`, timeout). */
@@ -192,6 +244,7 @@ export function gatherInput(
   opts: { facts?: string; report: string[]; reportFormat?: string; vex: string[] },
   maxBytes: number,
   imageFacts?: ImageFacts,
+  analysis?: ImageAnalysis,
 ): GatherInput {
   const read = (path: string, what: string) => ({
     text: readInputFile(path, what, maxBytes),
@@ -202,6 +255,7 @@ export function gatherInput(
       ? { image: image.replace(/^docker:\/\//, "") }
       : {}),
     ...(imageFacts ? { imageFacts } : {}),
+    ...(analysis ? { analysis } : {}),
     ...(opts.facts !== undefined ? { facts: read(opts.facts, "facts") } : {}),
     reports: expandReportPaths(opts.report).map((p) => read(p, "report")),
     ...(opts.reportFormat !== undefined ? { reportFormat: opts.reportFormat } : {}),

@@ -31,6 +31,8 @@ export interface GatherInput {
   /** Format id for every report (`--report-format`); detected per file when absent. */
   reportFormat?: string;
   vex: InputText[];
+  /** What CIPolicE's own layer analysis found (`--analyze`): merged like a scanner's report. */
+  analysis?: { report: ParsedReport; extra: Partial<ImageFacts>; source: string };
   /** Called before each report is read, for progress on long work. */
   onReport?: (index: number, total: number, source: string) => void;
 }
@@ -49,12 +51,14 @@ export function gatherFacts(input: GatherInput): GatheredFacts {
   const notes: Problem[] = [];
   const fromFile = input.facts ? loadFactsDocument(input.facts) : undefined;
   // Facts read from the image come first; a facts file given too adds to them and wins where both speak.
-  const base =
-    input.imageFacts && fromFile ? { ...input.imageFacts, ...fromFile } : (fromFile ?? input.imageFacts);
+  const fromImage =
+    input.imageFacts && input.analysis ? { ...input.imageFacts, ...input.analysis.extra } : input.imageFacts;
+  const base = fromImage && fromFile ? { ...fromImage, ...fromFile } : (fromFile ?? fromImage);
   const reports = input.reports.map((r, i) => {
     input.onReport?.(i, input.reports.length, r.source);
     return { source: r.source, report: readReport(r.text, r.source, input.reportFormat) };
   });
+  if (input.analysis) reports.unshift({ source: input.analysis.source, report: input.analysis.report });
   const vex: VexDocument[] = input.vex.map((v) => readVex(v.text, v.source));
   const ref = chooseRef(input.image, base, reports);
   if (fromFile && input.facts && input.image !== undefined) {

@@ -27,12 +27,27 @@ export async function readImageFacts(
   argument: ImageArgument,
   options: ReadImageOptions = {},
 ): Promise<ImageFacts> {
-  const image = await resolve(argument, options);
-  return factsFromImage(image, options.dockerfile !== undefined ? { dockerfile: options.dockerfile } : {});
+  return (await readImage(argument, options)).facts;
 }
 
+/** Reads one image from its source, returning the image as found (manifest, config, layers) and its facts. */
+export async function readImage(
+  argument: ImageArgument,
+  options: ReadImageOptions = {},
+): Promise<{ image: ResolvedImage; facts: ImageFacts }> {
+  const image = await resolveImageArgument(argument, options);
+  return {
+    image,
+    facts: factsFromImage(image, options.dockerfile !== undefined ? { dockerfile: options.dockerfile } : {}),
+  };
+}
+
+/** The single-platform image an argument names, from its source. */
 // Each source's reader is loaded when used: a registry read need not load tar and zlib, nor an archive HTTP
-async function resolve(argument: ImageArgument, options: ReadImageOptions): Promise<ResolvedImage> {
+export async function resolveImageArgument(
+  argument: ImageArgument,
+  options: ReadImageOptions,
+): Promise<ResolvedImage> {
   switch (argument.kind) {
     case "oci-layout": {
       const { readOciLayout, DEFAULT_MAX_JSON_BYTES } = await import("../image/oci-layout.js");

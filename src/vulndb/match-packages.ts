@@ -76,10 +76,19 @@ function prepareRow(row: AffectedRow, order: VersionOrder | undefined): Prepared
 function prepareRecord(db: VulnDatabase, id: string): PreparedRecord | null {
   const row = db.record(id);
   if (row === undefined || row.withdrawn !== null) return null;
+  const aliases = JSON.parse(row.aliases) as string[];
+  let advisories = JSON.parse(row.advisories) as string[];
+  // A distribution's record of one upstream vulnerability (ALPINE-CVE-…, UBUNTU-CVE-…) is that vulnerability
+  // under another name, so scanners reporting the CVE id find the same finding
+  const upstream = advisories.find((a) => row.id.endsWith(`-${a}`));
+  if (upstream !== undefined && !aliases.includes(upstream)) {
+    aliases.push(upstream);
+    advisories = advisories.filter((a) => a !== upstream);
+  }
   const record: PreparedRecord = {
     id: row.id,
-    aliases: JSON.parse(row.aliases) as string[],
-    advisories: JSON.parse(row.advisories) as string[],
+    aliases,
+    advisories,
     severity: row.severity,
     cvss: JSON.parse(row.cvss) as CvssEntry[],
   };

@@ -150,9 +150,13 @@ export function layerAnalysisFacts(analysis: LayerAnalysis): Partial<ImageFacts>
   return facts;
 }
 
+/** Package types of OS package databases: the model's `path` locates language packages only. */
+const OS_PACKAGE_TYPES = new Set(["dpkg", "deb", "apk", "rpm"]);
+
 function modelPackage(pkg: AnalysedPackage): Package {
   const out: Package = { name: pkg.name, version: pkg.version, type: pkg.type };
-  for (const key of ["path", "purl", "licenses", "sourceName", "sourceVersion", "arch", "layer"] as const) {
+  const keys = ["path", "purl", "licenses", "sourceName", "sourceVersion", "arch", "layer"] as const;
+  for (const key of OS_PACKAGE_TYPES.has(pkg.type) ? keys.slice(1) : keys) {
     if (pkg[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = pkg[key];
   }
   return out;

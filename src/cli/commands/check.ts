@@ -4,11 +4,12 @@ import { CipError, type Problem } from "../../model/index.js";
 import { REPORT_FORMAT_NAMES, type ReportFormatName } from "../../report/format-names.js";
 import { EXIT } from "../exit-codes.js";
 import {
+  ANALYZE_OPTIONS,
   collect,
   GATHER_OPTIONS,
   gatherInput,
   gatherWithProgress,
-  imageFactsFor,
+  imageInputsFor,
 } from "../gather-options.js";
 import { inputPaths } from "../input-paths.js";
 import { outputTo, useColor } from "../output.js";
@@ -42,6 +43,8 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
     .addOption(GATHER_OPTIONS[11])
     .addOption(GATHER_OPTIONS[12])
     .addOption(GATHER_OPTIONS[13])
+    .addOption(ANALYZE_OPTIONS[0])
+    .addOption(ANALYZE_OPTIONS[1])
     .option("--policy <file>", "policy bundle (JSON or YAML; Anchore v1_0 bundles load unchanged)")
     .option("--whitelist <file|json://…>", "a clair-cicd whitelist, used as the policy instead of --policy")
     .addOption(
@@ -174,7 +177,8 @@ export function checkCommand(setExitCode: (code: number) => void, mode: "check" 
                 strict: opts.strict,
               },
             );
-      const input = gatherInput(image, opts, maxBytes, await imageFactsFor(image, opts, maxBytes));
+      const { imageFacts, analysis } = await imageInputsFor(image, opts, maxBytes);
+      const input = gatherInput(image, opts, maxBytes, imageFacts, analysis);
       const gathered = await gatherWithProgress(input);
       const { notes } = gathered;
       const { withSigningFacts } = await import("../check-signing-facts.js");

@@ -2,7 +2,13 @@ import { Command } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
 import { terminalSafeJson } from "../../model/terminal-safe.js";
 import { EXIT } from "../exit-codes.js";
-import { GATHER_OPTIONS, gatherInput, gatherWithProgress, imageFactsFor } from "../gather-options.js";
+import {
+  ANALYZE_OPTIONS,
+  GATHER_OPTIONS,
+  gatherInput,
+  gatherWithProgress,
+  imageInputsFor,
+} from "../gather-options.js";
 import { inputPaths } from "../input-paths.js";
 import { outputTo } from "../output.js";
 import { checkOutputConflicts } from "../output-conflicts.js";
@@ -28,6 +34,8 @@ export function factsCommand(setExitCode: (code: number) => void) {
     .addOption(GATHER_OPTIONS[11])
     .addOption(GATHER_OPTIONS[12])
     .addOption(GATHER_OPTIONS[13])
+    .addOption(ANALYZE_OPTIONS[0])
+    .addOption(ANALYZE_OPTIONS[1])
     .option("--output <file>", "write the facts to a file instead of standard output")
     .option(
       "--max-input-size <bytes>",
@@ -47,13 +55,10 @@ export function factsCommand(setExitCode: (code: number) => void) {
       if (opts.output !== undefined && opts.output !== "-") {
         checkOutputConflicts([{ path: opts.output, format: "facts" }], inputPaths(image, opts));
       }
+      const maxBytes = parseByteSize(opts.maxInputSize, "--max-input-size");
+      const { imageFacts, analysis } = await imageInputsFor(image, opts, maxBytes);
       const { facts, notes } = await gatherWithProgress(
-        gatherInput(
-          image,
-          opts,
-          parseByteSize(opts.maxInputSize, "--max-input-size"),
-          await imageFactsFor(image, opts, parseByteSize(opts.maxInputSize, "--max-input-size")),
-        ),
+        gatherInput(image, opts, maxBytes, imageFacts, analysis),
       );
       for (const note of notes) process.stderr.write(`${formatProblem(note)}\n`);
       outputTo(opts.output).write(
