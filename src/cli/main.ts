@@ -10,6 +10,7 @@ import { policyCommand } from "./commands/policy.js";
 import { previewCommand } from "./commands/preview.js";
 import { publishCommand } from "./commands/publish.js";
 import { rulesCommand } from "./commands/rules.js";
+import { scanCommand } from "./commands/scan.js";
 import { serveCommand } from "./commands/serve.js";
 import { signCommand, verifyAttestationCommand, verifyCommand } from "./commands/sign.js";
 import { statusCommand } from "./commands/status.js";
@@ -56,6 +57,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
   program.addCommand(statusCommand(setExitCode));
   program.addCommand(previewCommand(setExitCode));
   program.addCommand(dbCommand(setExitCode));
+  program.addCommand(scanCommand(setExitCode));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
     command.option("--debug", "print stack traces with errors");
