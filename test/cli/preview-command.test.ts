@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Store } from "../../src/service/store-ports.js";
 import { openStore } from "../../src/store/open-store.js";
+import { bundleOfRules } from "../support/one-rule-bundle.js";
 import { runCli } from "../support/run-cli.js";
 
 // `cipolice preview`: a bundle not yet in force, evaluated over the images the store knows to run (monitor
@@ -41,55 +42,24 @@ function bundle(
   severity: string,
   items: { id: string; trigger: string; expires: string }[],
 ): string {
-  return JSON.stringify({
-    id,
-    name: id,
-    version: "1_0",
-    policies: [
-      {
-        id: "p",
-        name: "p",
-        version: "1_0",
-        rules: [
-          {
-            id: "vulns",
+  return JSON.stringify(
+    bundleOfRules(
+      id,
+      [["vulnerabilities", "package", { package_type: "all", severity_comparison: ">=", severity }]],
+      [
+        {
+          id: "w",
+          name: "exceptions",
+          items: items.map((i) => ({
+            id: i.id,
             gate: "vulnerabilities",
-            trigger: "package",
-            action: "STOP",
-            params: [
-              { name: "package_type", value: "all" },
-              { name: "severity_comparison", value: ">=" },
-              { name: "severity", value: severity },
-            ],
-          },
-        ],
-      },
-    ],
-    whitelists: [
-      {
-        id: "w",
-        name: "exceptions",
-        version: "1_0",
-        items: items.map((i) => ({
-          id: i.id,
-          gate: "vulnerabilities",
-          trigger_id: i.trigger,
-          expires_on: i.expires,
-        })),
-      },
-    ],
-    mappings: [
-      {
-        id: "all",
-        name: "all",
-        registry: "*",
-        repository: "*",
-        image: { type: "tag", value: "*" },
-        policy_ids: ["p"],
-        whitelist_ids: ["w"],
-      },
-    ],
-  });
+            trigger_id: i.trigger,
+            expires_on: i.expires,
+          })),
+        },
+      ],
+    ),
+  );
 }
 
 describe("cipolice preview", () => {

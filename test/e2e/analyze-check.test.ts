@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { corpusPath, skipWithoutCorpus } from "../support/corpus.js";
+import { bundleOfRules } from "../support/one-rule-bundle.js";
 import { runCliAsync } from "../support/run-cli.js";
 import { imageToolsMissing } from "./support/images.js";
 
@@ -20,16 +21,6 @@ const APK = [
   "P:musl\nV:1.2.3-r4\nA:x86_64\no:musl\nL:MIT\n",
   "P:readline\nV:8.2.0-r0\nA:x86_64\no:readline\nL:GPL-2.0-or-later\n",
 ].join("\n");
-
-function rule(id: string, gate: string, trigger: string, params: Record<string, string> = {}) {
-  return {
-    id,
-    gate,
-    trigger,
-    action: "STOP",
-    params: Object.entries(params).map(([name, value]) => ({ name, value })),
-  };
-}
 
 describe("check --analyze", { skip }, () => {
   let dir: string;
@@ -63,41 +54,19 @@ describe("check --analyze", { skip }, () => {
     bundle = join(dir, "content.json");
     await writeFile(
       bundle,
-      JSON.stringify({
-        id: "content",
-        name: "content gates",
-        version: "1_0",
-        policies: [
-          {
-            id: "p",
-            name: "p",
-            version: "1_0",
-            rules: [
-              rule("vulns", "vulnerabilities", "package", {
-                package_type: "all",
-                severity_comparison: ">=",
-                severity: "medium",
-              }),
-              rule("suid", "files", "suid_or_guid_set"),
-              rule("root", "passwd_file", "blacklist_userids", { user_ids: "0" }),
-              rule("secrets", "secret_scans", "content_regex_checks"),
-              rule("gpl", "licenses", "blacklist_exact_match", { licenses: "GPL-2.0-or-later" }),
-            ],
-          },
-        ],
-        whitelists: [],
-        mappings: [
-          {
-            id: "all",
-            name: "all",
-            registry: "*",
-            repository: "*",
-            image: { type: "tag", value: "*" },
-            policy_ids: ["p"],
-            whitelist_ids: [],
-          },
-        ],
-      }),
+      JSON.stringify(
+        bundleOfRules("content", [
+          [
+            "vulnerabilities",
+            "package",
+            { package_type: "all", severity_comparison: ">=", severity: "medium" },
+          ],
+          ["files", "suid_or_guid_set"],
+          ["passwd_file", "blacklist_userids", { user_ids: "0" }],
+          ["secret_scans", "content_regex_checks"],
+          ["licenses", "blacklist_exact_match", { licenses: "GPL-2.0-or-later" }],
+        ]),
+      ),
     );
   });
 

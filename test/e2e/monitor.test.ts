@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { openStore } from "../../src/store/open-store.js";
 import { REPO_ROOT } from "../support/corpus.js";
+import { bundleOfRules } from "../support/one-rule-bundle.js";
 import { runCliAsync } from "../support/run-cli.js";
 import {
   type PodmanImage,
@@ -238,43 +239,15 @@ allow_root = off
     const bundle = join(dir, "critical.json");
     await writeFile(
       bundle,
-      JSON.stringify({
-        id: "crit",
-        name: "critical-only",
-        version: "1_0",
-        policies: [
-          {
-            id: "p",
-            name: "p",
-            version: "1_0",
-            rules: [
-              {
-                id: "crit",
-                gate: "vulnerabilities",
-                trigger: "package",
-                action: "STOP",
-                params: [
-                  { name: "package_type", value: "all" },
-                  { name: "severity_comparison", value: ">=" },
-                  { name: "severity", value: "critical" },
-                ],
-              },
-            ],
-          },
-        ],
-        whitelists: [],
-        mappings: [
-          {
-            id: "all",
-            name: "all",
-            registry: "*",
-            repository: "*",
-            image: { type: "tag", value: "*" },
-            policy_ids: ["p"],
-            whitelist_ids: [],
-          },
-        ],
-      }),
+      JSON.stringify(
+        bundleOfRules("critical-only", [
+          [
+            "vulnerabilities",
+            "package",
+            { package_type: "all", severity_comparison: ">=", severity: "critical" },
+          ],
+        ]),
+      ),
     );
     await podman.runContainer({
       name: "graced",

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { corpusPath, skipWithoutCorpus } from "../support/corpus.js";
+import { bundleOfRules } from "../support/one-rule-bundle.js";
 import { runCliAsync } from "../support/run-cli.js";
 import { buildImage, type ImageLayout, imageToolsMissing, pushImage } from "./support/images.js";
 import { registryToolsMissing, startRegistry, type TestRegistry } from "./support/registry-harness.js";
@@ -47,43 +48,15 @@ describe("cipolice scan", { skip }, () => {
     assert.equal(imported.status, 0, imported.stderr);
     await writeFile(
       join(dir, "bundle.json"),
-      JSON.stringify({
-        id: "b",
-        name: "no high",
-        version: "1_0",
-        policies: [
-          {
-            id: "p",
-            name: "p",
-            version: "1_0",
-            rules: [
-              {
-                id: "high",
-                gate: "vulnerabilities",
-                trigger: "package",
-                action: "STOP",
-                params: [
-                  { name: "package_type", value: "all" },
-                  { name: "severity_comparison", value: ">=" },
-                  { name: "severity", value: "high" },
-                ],
-              },
-            ],
-          },
-        ],
-        whitelists: [],
-        mappings: [
-          {
-            id: "all",
-            name: "all",
-            registry: "*",
-            repository: "*",
-            image: { type: "tag", value: "*" },
-            policy_ids: ["p"],
-            whitelist_ids: [],
-          },
-        ],
-      }),
+      JSON.stringify(
+        bundleOfRules("no-high", [
+          [
+            "vulnerabilities",
+            "package",
+            { package_type: "all", severity_comparison: ">=", severity: "high" },
+          ],
+        ]),
+      ),
     );
   });
 

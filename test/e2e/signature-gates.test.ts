@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { RegistryClient } from "../../src/image/registry/registry-client.js";
+import { bundleOfRules, type RuleSpec } from "../support/one-rule-bundle.js";
 import { runCliAsync } from "../support/run-cli.js";
 import {
   buildImage,
@@ -26,38 +27,8 @@ type Row = { gate: string; trigger: string; message: string; action: string };
 type Decision = { status: string; bundle: { digest: string }; results: Row[] };
 
 /** A bundle of one policy whose rules are given as (gate, trigger, params). */
-function bundleOf(id: string, rules: [string, string, Record<string, string>][]): string {
-  return JSON.stringify({
-    id,
-    name: id,
-    version: "1_0",
-    policies: [
-      {
-        id: `${id}-policy`,
-        name: id,
-        version: "1_0",
-        rules: rules.map(([gate, trigger, params], i) => ({
-          id: `${id}-${i}`,
-          gate,
-          trigger,
-          action: "STOP",
-          params: Object.entries(params).map(([name, value]) => ({ name, value })),
-        })),
-      },
-    ],
-    whitelists: [],
-    mappings: [
-      {
-        id: "all",
-        name: "all",
-        registry: "*",
-        repository: "*",
-        image: { type: "tag", value: "*" },
-        policy_ids: [`${id}-policy`],
-        whitelist_ids: [],
-      },
-    ],
-  });
+function bundleOf(id: string, rules: RuleSpec[]): string {
+  return JSON.stringify(bundleOfRules(id, rules));
 }
 
 describe("signature and attestation gates against a real registry", { skip }, () => {
@@ -135,7 +106,7 @@ describe("signature and attestation gates against a real registry", { skip }, ()
       fired: decision.results.map((r) => `${r.gate}/${r.trigger}: ${r.message}`),
     };
   };
-  const signatureRules: [string, string, Record<string, string>][] = [
+  const signatureRules: RuleSpec[] = [
     ["signature", "missing", {}],
     ["signature", "invalid", {}],
     ["signature", "untrusted", { keys: "release", annotations: "stage=release" }],
