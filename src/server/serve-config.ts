@@ -312,6 +312,24 @@ const ui = z
   })
   .describe("The read-only web dashboard at /ui.");
 
+const reevaluation = z
+  .strictObject({
+    intervalMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(10080)
+      .default(60)
+      .describe(
+        "Evaluate every image known to run or to have been admitted again this often (scan data ages, allowlist items expire); 0 turns the periodic pass off. Pushed reports and bundle reloads re-evaluate at once regardless.",
+      ),
+    maxImages: positiveInt
+      .max(100000)
+      .default(1000)
+      .describe("At most this many images per full pass, newest first."),
+  })
+  .describe("Continuous re-evaluation of admitted and running images.");
+
 /** The `cipolice serve` configuration file (YAML or JSON), as zod reads it. */
 export const serveConfigSchema = z
   .strictObject({
@@ -347,6 +365,7 @@ export const serveConfigSchema = z
     events: events.prefault({}),
     signing: signing.prefault({}),
     ui: ui.prefault({}),
+    reevaluation: reevaluation.prefault({}),
   })
   .describe("Configuration of `cipolice serve`.");
 

@@ -20,6 +20,8 @@ export interface ServeContext {
   now(): Date;
   /** Called with each decision stored (the events' decisions exchange, when configured). */
   onDecisionStored?(record: DecisionRecord): void;
+  /** Evaluates again the images known under a digest whose reports changed. */
+  reevaluator?: { digestChanged(digest: string): void };
 }
 
 /** What the decision log and store get for one answered image. */

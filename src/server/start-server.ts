@@ -17,6 +17,7 @@ import type { ServerLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { registerOpsRoutes } from "./ops-routes.js";
 import { PolicyFiles } from "./policy-files.js";
+import { Reevaluator } from "./reevaluate.js";
 import { httpServerOptions, parseListen, registryClientOptions, type ServeConfig } from "./serve-config.js";
 import type { ServeContext } from "./serve-context.js";
 import { registerUiRoutes } from "./ui/ui-routes.js";
@@ -76,7 +77,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     };
     const client = new RegistryClient(registry);
     let assessor: ImageAssessor | undefined;
-    const policies = new PolicyFiles(options.policyPaths, (bundles) => assessor?.setBundles(bundles), logger);
+    let reevaluator: Reevaluator | undefined;
+    const policies = new PolicyFiles(
+      options.policyPaths,
+      (bundles) => {
+        assessor?.setBundles(bundles);
+        reevaluator?.everything("bundles");
+      },
+      logger,
+    );
     assessor = new ImageAssessor(
       policies.state.current,
       {
@@ -125,6 +134,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger,
       now,
     };
+    if (options.routes !== "ops") {
+      reevaluator = new Reevaluator(context, {
+        intervalMs: config.reevaluation.intervalMinutes * 60_000,
+        maxImages: config.reevaluation.maxImages,
+        deadlineMs: Math.max(config.admission.deadlineMs, 10_000),
+      });
+      reevaluator.start();
+      context.reevaluator = reevaluator;
+    }
     events = await startEvents(config, context);
     const eventsRuntime = events;
     context.onDecisionStored = (record) => eventsRuntime.publishDecision(record);
@@ -168,6 +186,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       },
       async close() {
         policies.close();
+        await reevaluator?.stop();
         await http.close(config.timeouts.shutdownGraceMs);
         await eventsRuntime.close();
         assessor?.close();

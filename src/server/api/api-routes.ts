@@ -35,6 +35,8 @@ export function registerApiRoutes(context: ServeContext): (routes: Routes) => vo
         );
         // Other replicas hear of it from the store; this one need not wait for the notice
         context.assessor.invalidate(req.params.digest);
+        // Images already admitted or running with this digest are decided again on the new data
+        if (req.params.digest) context.reevaluator?.digestChanged(req.params.digest);
         req.log.info({ digest: req.params.digest, ...result, by: req.tokenName }, "reports stored");
         res.json(201, { digest: req.params.digest, ...result });
       },
