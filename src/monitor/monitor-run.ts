@@ -36,6 +36,8 @@ export interface MonitorRunOptions {
   now(): Date;
   /** Told of each container checked, in the order checks end. */
   onResult(result: ContainerResult): void;
+  /** Told of each container that failed, after enforcement (the rules of a server); a returned text is a warning. */
+  onFailure?(result: ContainerResult): Promise<string | undefined>;
   /** Told of problems that change no result (a store that cannot record, an enforcement refused). */
   onWarning(message: string): void;
   signal?: AbortSignal;
@@ -76,6 +78,11 @@ export async function checkContainer(
   }
   await recordResult(result, options);
   options.onResult(result);
+  if (result.outcome === "fail" && options.onFailure !== undefined) {
+    const problem = await options.onFailure(result);
+    if (problem !== undefined)
+      options.onWarning(`cannot tell the rules that ${result.name} failed: ${problem}`);
+  }
   return result;
 }
 

@@ -9,6 +9,7 @@ import { loadMonitorConfig, type MonitorConfig, type MonitorLogLevel } from "./c
 import { DockerEngineClient, engineEndpoint } from "./engine/index.js";
 import { runMonitorLoop } from "./monitor-loop.js";
 import { type ContainerResult, checkRunningContainers, type EnforceAction } from "./monitor-run.js";
+import { rulesNotifier } from "./notify-rules.js";
 import { POLICY_CHECK_NAME, policyCheckFactory } from "./policy/policy-check.js";
 
 /** What `cipolice monitor` was asked, read from its flags. */
@@ -22,6 +23,8 @@ export interface MonitorCommandOptions {
   host?: string;
   /** `sqlite:PATH` or `postgres://…`: where checks, decisions and grace clocks are kept. */
   store?: string;
+  /** A `cipolice serve` whose rules hear of each failed container (`POST /events/cipolice`), and its token. */
+  events?: { url: string; token?: string };
   /** Fixed evaluation time (`--now`), for reproducible runs and tests. */
   now?: Date;
   /** The bundle of `[cipolice.checks.PolicyCheck]` sections that name none. */
@@ -102,6 +105,7 @@ export function resultJson(result: ContainerResult): Record<string, unknown> {
  */
 export async function runMonitor(options: MonitorCommandOptions): Promise<number> {
   let store: Store | undefined;
+  let closeNotifier: (() => void) | undefined;
   const endpoint = engineEndpoint(options.env, options.host);
   const client = new DockerEngineClient(endpoint);
   try {
@@ -130,7 +134,13 @@ export async function runMonitor(options: MonitorCommandOptions): Promise<number
       options.warn(`warning: ${message}\n`);
       log?.("error", message);
     };
+    const notifier =
+      options.events === undefined
+        ? undefined
+        : rulesNotifier(options.events.url, options.events.token, endpoint.display);
+    closeNotifier = notifier?.close;
     const run = {
+      ...(notifier !== undefined ? { onFailure: notifier.send } : {}),
       client,
       host: endpoint.display,
       config,
@@ -155,6 +165,7 @@ export async function runMonitor(options: MonitorCommandOptions): Promise<number
   } finally {
     // Module checks run in worker threads that would keep the process alive
     closeModuleCheckWorkers();
+    closeNotifier?.();
     client.close();
     await store?.close();
   }

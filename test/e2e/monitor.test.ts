@@ -14,7 +14,7 @@ import {
   podmanMissing,
   startPodman,
 } from "./support/podman-harness.js";
-import { admissionAnswer, podReview, serveConfig, trivyReport } from "./support/serve-fixtures.js";
+import { AUTH, admissionAnswer, podReview, serveConfig, trivyReport } from "./support/serve-fixtures.js";
 import { startServe } from "./support/serve-harness.js";
 
 // `cipolice monitor` against a real container engine: podman serving the Docker API on a socket of the
@@ -340,6 +340,51 @@ allow_root = off
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
+    }
+  });
+
+  it("tells the rules of a cipolice serve of each failed container, once per check", async () => {
+    const rules = join(dir, "monitor.rules");
+    await writeFile(rules, '# a container the monitor failed\nevent == "container.failed"\n\tlog\n');
+    const serve = await startServe({
+      config: serveConfig(join(REPO_ROOT, "policies", "default-bundle.yaml"), {
+        events: {
+          rules: [rules],
+          evaluate: false,
+          auth: [{ sender: "cipolice", scheme: "bearer", secret: "monitor-secret" }],
+        },
+      }),
+    });
+    try {
+      const ini = await config(
+        `[policy]\nalways_allow = ${allowed.id}\n\n[docker_monitor.checks.ActiveBuildCheck]\nlabels = role=build\n\n[docker_monitor.checks.RunningAsRootCheck]\nallow_root = off\n`,
+      );
+      const tokenFile = join(dir, "events.token");
+      await writeFile(tokenFile, "monitor-secret\n");
+      const run = await once(ini, ["--events", serve.url, "--events-token-file", tokenFile]);
+      assert.equal(run.status, 1, run.stderr);
+      assert.doesNotMatch(run.stderr, /cannot tell the rules/);
+      const answer = await serve.request("GET", "/v1/events?limit=50", undefined, AUTH);
+      const events = (
+        answer.json as {
+          events: {
+            state: string;
+            message?: { event?: string; container?: { name?: string }; check?: string };
+          }[];
+        }
+      ).events;
+      const failed = events.filter((e) => e.message?.event === "container.failed");
+      assert.ok(
+        failed.some((e) => e.message?.container?.name === "root-app" && e.state === "done"),
+        JSON.stringify(events).slice(0, 2000),
+      );
+      assert.ok(failed.every((e) => e.message?.check === "docker_monitor.checks.RunningAsRootCheck"));
+      assert.ok(
+        !failed.some((e) => e.message?.container?.name === "user-app"),
+        "a passing container is not sent",
+      );
+    } finally {
+      await serve.stop();
     }
   });
 

@@ -1,5 +1,6 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { CipError } from "../../model/index.js";
+import { readInputFile } from "../read-input.js";
 import { DEFAULT_BUNDLE_PATH } from "../shipped-files.js";
 import { parseNow } from "./parse-now.js";
 
@@ -15,6 +16,15 @@ export function parseInterval(text: string): number {
     });
   }
   return ms;
+}
+
+/** Where failed containers are told, with the token from its file or CIPOLICE_EVENTS_TOKEN. */
+function eventsTarget(url: string, tokenFile: string | undefined): { url: string; token?: string } {
+  const token =
+    tokenFile !== undefined
+      ? readInputFile(tokenFile, "events token", 64 * 1024).trim()
+      : process.env.CIPOLICE_EVENTS_TOKEN;
+  return { url, ...(token ? { token } : {}) };
 }
 
 /**
@@ -49,6 +59,11 @@ export function monitorCommand(setExitCode: (code: number) => void) {
       "sqlite:PATH or postgres://…: record checks and decisions, keep grace clocks (share it with serve)",
     )
     .option("--now <time>", "evaluate as of this RFC 3339 time (grace clocks, reproducible runs)")
+    .option(
+      "--events <url>",
+      "tell the rules of a `cipolice serve` at this URL of each failed container (POST /events/cipolice)",
+    )
+    .option("--events-token-file <file>", "the bearer token for --events (or CIPOLICE_EVENTS_TOKEN)")
     .action(async (opts) => {
       const { runMonitor } = await import("../../monitor/run-monitor.js");
       const stop = new AbortController();
@@ -65,6 +80,7 @@ export function monitorCommand(setExitCode: (code: number) => void) {
           ...(opts.host !== undefined ? { host: opts.host } : {}),
           ...(opts.store !== undefined ? { store: opts.store } : {}),
           ...(opts.now !== undefined ? { now: parseNow(opts.now) } : {}),
+          ...(opts.events !== undefined ? { events: eventsTarget(opts.events, opts.eventsTokenFile) } : {}),
           defaultBundlePath: DEFAULT_BUNDLE_PATH,
           env: process.env,
           write: (text) => process.stdout.write(text),
