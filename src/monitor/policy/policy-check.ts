@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { CipError, isCipError } from "../../model/index.js";
 import { dataNeeds } from "../../policy/data-needs.js";
 import { checkImage } from "../../service/check-image.js";
+import { gatherFacts } from "../../service/gather-facts.js";
 import { loadBundle } from "../../service/load-bundle.js";
 import type { Store } from "../../service/store-ports.js";
 import { factsFromStoredReports } from "../../service/stored-report-facts.js";
@@ -11,6 +12,7 @@ import type { CheckDefinition, CheckFactory, CheckOutcome } from "../checks/chec
 import type { ContainerSnapshot } from "../container-snapshot.js";
 import { factsFromContainer } from "./container-facts.js";
 import { failingFindings, graceFor, gracePeriodsOf } from "./grace.js";
+import { runScannerReport, scannerArgv } from "./scanner-report.js";
 
 /** The section name of the policy check in a monitor INI file. */
 export const POLICY_CHECK_NAME = "cipolice.checks.PolicyCheck";
@@ -25,7 +27,7 @@ export interface PolicyCheckDeps {
   defaultBundlePath: string;
 }
 
-const SETTINGS = new Set(["bundle", "namespace", "environment", "on_no_data"]);
+const SETTINGS = new Set(["bundle", "namespace", "environment", "on_no_data", "scanner", "scanner_timeout"]);
 
 /**
  * `[cipolice.checks.PolicyCheck]`: the whole policy engine as one monitor check. The container's image is
@@ -46,6 +48,10 @@ export function policyCheckFactory(deps: PolicyCheckDeps): CheckFactory {
     if (onNoData !== "pass" && onNoData !== "fail")
       problems.push(`on_no_data = ${onNoData}: write pass or fail`);
     const usesGrace = Object.values(periods).some((ms) => ms !== undefined && ms > 0);
+    const scannerTimeout = settings.scanner_timeout === undefined ? 300 : Number(settings.scanner_timeout);
+    if (!Number.isFinite(scannerTimeout) || scannerTimeout <= 0 || scannerTimeout > 86_400) {
+      problems.push(`scanner_timeout = ${settings.scanner_timeout}: write seconds, 1 to 86400`);
+    }
     if (usesGrace && deps.store === undefined) {
       problems.push("grace periods need a store to keep their clocks: give the monitor --store");
     }
@@ -92,6 +98,20 @@ export function policyCheckFactory(deps: PolicyCheckDeps): CheckFactory {
             full = { ...factsFromStoredReports(container.image, stored, facts).facts, ...pick(facts) };
             break;
           }
+        }
+        if (settings.scanner) {
+          // A scanner run now (Trivy, Grype, …): its report decides, over what the store holds
+          const argv = scannerArgv(settings.scanner, container, facts.digest, info.configDir);
+          const text = await runScannerReport(argv, scannerTimeout * 1000, where);
+          full = {
+            ...gatherFacts({
+              image: container.image,
+              imageFacts: full,
+              reports: [{ text, source: `${argv[0]} report` }],
+              vex: [],
+            }).facts,
+            ...pick(facts),
+          };
         }
         if (needsReports && full.vulnerabilities === undefined && full.packages === undefined) {
           const why =
