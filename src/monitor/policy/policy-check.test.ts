@@ -93,6 +93,15 @@ describe("cipolice.checks.PolicyCheck with a scanner", () => {
     );
   });
 
+  it("an image the engine has no configuration or digest for is still decided on what is known, and says so", async () => {
+    const bare: ContainerSnapshot = { ...container, repoDigests: [], user: "" };
+    delete bare.imageConfig;
+    const definition = await check({});
+    const outcome = await definition.run(bare, {}, { section: "x", configDir: dir, timeoutMs: 10_000 });
+    assert.equal(outcome.result, "PASS");
+    assert.match(outcome.message ?? "", /not decided \(on_no_data = pass\): the monitor has no --store/);
+  });
+
   it("refuses a scanner_timeout that is not a number of seconds at load", async () => {
     await assert.rejects(
       async () => check({ scanner: "./scan.sh", scanner_timeout: "soon" }),
