@@ -69,10 +69,18 @@ const packageRef = z.strictObject({
   type: str,
   path: str.optional(),
   purl: str.optional(),
+  sourceName: str
+    .optional()
+    .describe("The source package it was built from (dpkg Source, rpm SOURCERPM, apk origin)."),
 });
 
 const pkg = packageRef
-  .extend({ licenses: strList.optional().describe("License names or SPDX expressions.") })
+  .extend({
+    licenses: strList.optional().describe("License names or SPDX expressions."),
+    sourceVersion: str.optional(),
+    arch: str.optional().describe("Architecture as the package database writes it."),
+    layer: str.optional().describe("Digest of the layer that added it (layer analysis)."),
+  })
   .describe(
     "An installed package; `type` is its ecosystem (`dpkg`, `rpm`, `apk`, `npm`, `python`, `java`, …).",
   );

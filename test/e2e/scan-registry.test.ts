@@ -9,6 +9,8 @@ import { bundleOfRules } from "../support/one-rule-bundle.js";
 import { runCliAsync } from "../support/run-cli.js";
 import { buildImage, type ImageLayout, imageToolsMissing, pushImage } from "./support/images.js";
 import { registryToolsMissing, startRegistry, type TestRegistry } from "./support/registry-harness.js";
+import { AUTH, serveConfig, TEST_TOKEN } from "./support/serve-fixtures.js";
+import { startServe } from "./support/serve-harness.js";
 
 // `cipolice scan --registry`: every tagged image of a real Distribution registry (its catalog, then each
 // repository's tags) analysed by CIPolicE itself, matched against OSV records from the corpus, decided with a
@@ -104,9 +106,55 @@ describe("cipolice scan", { skip }, () => {
       ["ALPINE-CVE-2025-26519"],
     );
     assert.ok(facts.provenance.some((p) => p.source === "cipolice"));
+    // What scan writes is a facts document `check --facts` reads back, and decides the same
+    const again = await runCliAsync([
+      "check",
+      "--facts",
+      join(out, `${registry.host.replace(/[^A-Za-z0-9._-]/g, "_")}_apps_musl_1.facts.json`),
+      "--policy",
+      join(dir, "bundle.json"),
+    ]);
+    assert.equal(again.status, 1, again.stdout + again.stderr);
     assert.ok(
       existsSync(join(out, `${registry.host.replace(/[^A-Za-z0-9._-]/g, "_")}_apps_musl_1.decision.json`)),
     );
+  });
+
+  it("--push stores each image's facts in a cipolice serve, under its digest, where they decide", async () => {
+    const serve = await startServe({ config: serveConfig(join(dir, "bundle.json")) });
+    try {
+      await writeFile(join(dir, "push.token"), `${TEST_TOKEN}\n`);
+      const run = await runCliAsync([
+        "scan",
+        `${registry.host}/apps/musl:1`,
+        "--db",
+        join(dir, "osv.db"),
+        "--push",
+        serve.url,
+        "--push-token-file",
+        join(dir, "push.token"),
+        "--format",
+        "json",
+      ]);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      const [row] = JSON.parse(run.stdout) as (Row & { digest: string })[];
+      assert.equal(row?.error, undefined);
+      // Pinned to the digest: serve reads what scan pushed, and decides on it without a registry read of reports
+      const answer = await serve.request(
+        "POST",
+        "/v1/evaluate",
+        { image: `${registry.host}/apps/musl@${row?.digest}` },
+        AUTH,
+      );
+      const body = answer.json as { outcome: string; decision?: { results: { message: string }[] } };
+      assert.equal(body.outcome, "fail", answer.text);
+      assert.ok(
+        body.decision?.results.some((r) => r.message.includes("ALPINE-CVE-2025-26519")),
+        answer.text,
+      );
+    } finally {
+      await serve.stop();
+    }
   });
 
   it("prints a summary table, and an image that cannot be read is an error row (exit 2), not a crash", async () => {
