@@ -5,6 +5,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { cleanUpOnExit } from "./cleanup-on-exit.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -82,7 +83,7 @@ export interface PodmanService {
 
 // Safety net: a test that never calls stop() must not leave containers, a service or mounts behind.
 const live = new Set<{ cleanupSync(): void }>();
-process.on("exit", () => {
+cleanUpOnExit(() => {
   for (const harness of live) harness.cleanupSync();
 });
 

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { cleanUpOnExit } from "./cleanup-on-exit.js";
 import { freePort } from "./registry-harness.js";
 
 /** A PostgreSQL server on loopback for one test file; `stop()` ends it and removes its data directory. */
@@ -75,14 +76,7 @@ function cleanUp(): void {
   for (const child of liveServers) child.kill("SIGQUIT");
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 }
-process.on("exit", cleanUp);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanUp();
-    // Then die of the signal as the process would have without this handler
-    process.kill(process.pid, signal);
-  });
-}
+cleanUpOnExit(cleanUp);
 
 /**
  * Starts a throwaway PostgreSQL: initdb into a temp data directory (trust auth, UTF-8, C locale), then the

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cleanUpOnExit } from "./cleanup-on-exit.js";
 import { freePort } from "./registry-harness.js";
 
 /** A RabbitMQ node of one test file, on loopback; `stop()` ends it (and its epmd) and removes its files. */
@@ -52,13 +53,7 @@ function cleanUp(): void {
   for (const child of liveGroups) killGroup(child, "SIGKILL");
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 }
-process.on("exit", cleanUp);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanUp();
-    process.kill(process.pid, signal);
-  });
-}
+cleanUpOnExit(cleanUp);
 
 /**
  * Starts a private RabbitMQ node as the current user (the server accepts root): its own epmd on a free port,

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { HttpClient } from "../../../src/image/registry/http-request.js";
+import { cleanUpOnExit } from "./cleanup-on-exit.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -75,7 +76,7 @@ export async function freePort(): Promise<number> {
 // Safety net: a test that never calls stop() must neither hang its process nor leave registries running.
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
-process.on("exit", () => {
+cleanUpOnExit(() => {
   for (const child of liveChildren) child.kill("SIGKILL");
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../support/corpus.js";
 import { send, type TestAnswer } from "../../support/http-client.js";
+import { cleanUpOnExit } from "./cleanup-on-exit.js";
 import { freePort } from "./registry-harness.js";
 
 /** What `startServe` needs: the configuration (written to a temp file) and extra flags or environment. */
@@ -60,7 +61,7 @@ const MAX_LOG_CHARS = 4 * 1024 * 1024;
 // Safety net: a test file that crashes or forgets stop() must not leave servers running
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
-process.on("exit", () => {
+cleanUpOnExit(() => {
   for (const child of liveChildren) child.kill("SIGKILL");
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
 });
