@@ -1,16 +1,9 @@
 import type { ImageFacts } from "../model/index.js";
 import { CipError } from "../model/index.js";
 import type { CompiledBundle } from "../policy/compile-bundle.js";
+import { bundleReadsSignatures, bundleSigningKeys } from "../policy/signing-keys.js";
 import { readKeyFile } from "./commands/keys.js";
 import { type GatherOptions, registryOptionsOf } from "./gather-options.js";
-
-/** Gates whose rules read signatures and attestations. */
-const SIGNING_GATES = new Set(["signature", "attestation"]);
-
-/** Whether any rule of the bundle reads signatures or attestations. */
-export function bundleReadsSignatures(compiled: CompiledBundle): boolean {
-  return compiled.bundle.policies.some((p) => p.rules.some((r) => SIGNING_GATES.has(r.gate.toLowerCase())));
-}
 
 /** `NAME=FILE` of `--trusted-key`, or a bare FILE named after itself. */
 function parseTrustedKey(text: string): { name: string; path: string } {
@@ -39,21 +32,14 @@ export async function withSigningFacts(
     return facts;
   }
   if (image === undefined) return facts;
-  const [
-    { parseImageArgument },
-    { parseImageReference },
-    { loadPublicKey },
-    { bundleSigningKeys },
-    signing,
-    registry,
-  ] = await Promise.all([
-    import("../service/image-argument.js"),
-    import("../image/image-reference.js"),
-    import("../sign/keys/index.js"),
-    import("../policy/signing-keys.js"),
-    import("../service/signing-facts.js"),
-    import("../image/registry/registry-client.js"),
-  ]);
+  const [{ parseImageArgument }, { parseImageReference }, { loadPublicKey }, signing, registry] =
+    await Promise.all([
+      import("../service/image-argument.js"),
+      import("../image/image-reference.js"),
+      import("../sign/keys/index.js"),
+      import("../service/signing-facts.js"),
+      import("../image/registry/registry-client.js"),
+    ]);
   const argument = parseImageArgument(image);
   if (argument.kind !== "registry") return facts;
   const ref = parseImageReference(argument.reference);

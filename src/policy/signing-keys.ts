@@ -89,6 +89,11 @@ export function describeSelection(selection: KeySelection): string {
   return parts.length === 0 ? "any trusted key" : parts.join(", ");
 }
 
+/** Whether any rule of the bundle reads signatures or attestations (so they must be looked up). */
+export function bundleReadsSignatures(compiled: CompiledBundle): boolean {
+  return compiled.bundle.policies.some((p) => p.rules.some((r) => SIGNING_GATES.has(r.gate.toLowerCase())));
+}
+
 /**
  * The PEM keys a bundle's signature and attestation rules carry, so that gathering verifies with them too
  * (keys are named in the bundle or the configuration, never taken from the image).
