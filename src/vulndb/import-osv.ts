@@ -236,6 +236,7 @@ export async function importOsv(
       else importer.file(path);
     }
     importer.flush();
+    db.refreshPackageIndex();
     const importedAt = (options.now ?? new Date()).toISOString();
     db.recordImport({
       importedAt,

@@ -1,21 +1,10 @@
 import type { CvssEntry, Distro, PackageRef, Vulnerability } from "../model/facts.js";
 import { type Severity, severityRank } from "../model/severity.js";
 import { orderFor, type VersionOrder } from "../versions/ecosystem-order.js";
-import type { OsvEvent, OsvRange } from "./osv-record.js";
+import type { OsvEvent } from "./osv-record.js";
 import { lookupPlan, type MatchablePackage } from "./package-ecosystem.js";
-import type { AffectedRow, VulnDatabase } from "./vuln-database.js";
-
-/** An affected row with its ranges parsed and sorted once, in its ecosystem's order. */
-interface PreparedAffected {
-  recordId: string;
-  ecosystem: string;
-  /** Events of each ECOSYSTEM/SEMVER range, sorted; undefined when the ecosystem's order is unknown. */
-  ranges: OsvEvent[][] | undefined;
-  versions: ReadonlySet<string>;
-  /** Every `fixed` event, for ecosystems matched by their version lists alone. */
-  fixed: string[];
-  severity: Severity | null;
-}
+import { decodeIndexedRecord, type IndexedAffected } from "./package-index.js";
+import type { VulnDatabase } from "./vuln-database.js";
 
 interface PreparedRecord {
   id: string;
@@ -32,8 +21,8 @@ const MAX_CACHED = 200_000;
 
 interface MatchCache {
   generation: number;
-  rows: Map<string, PreparedAffected[]>;
-  records: Map<string, PreparedRecord | null>;
+  rows: Map<string, IndexedAffected[]>;
+  records: Map<string, PreparedRecord>;
 }
 
 const caches = new WeakMap<VulnDatabase, MatchCache>();
@@ -47,53 +36,20 @@ function cacheFor(db: VulnDatabase): MatchCache {
   return cache;
 }
 
-function sortEvents(events: readonly OsvEvent[], order: VersionOrder): OsvEvent[] {
-  const zeroFirst = (e: OsvEvent): boolean => e.kind === "introduced" && e.version === "0";
-  return [...events].sort((a, b) => {
-    if (zeroFirst(a) || zeroFirst(b)) return zeroFirst(a) === zeroFirst(b) ? 0 : zeroFirst(a) ? -1 : 1;
-    return order.compare(a.version, b.version);
-  });
-}
-
-function prepareRow(row: AffectedRow, order: VersionOrder | undefined): PreparedAffected {
-  const ranges = JSON.parse(row.ranges) as OsvRange[];
-  const fixed = ranges.flatMap((r) => r.events.filter((e) => e.kind === "fixed").map((e) => e.version));
-  return {
-    recordId: row.record_id,
-    ecosystem: row.ecosystem,
-    ranges:
-      order === undefined
-        ? undefined
-        : ranges
-            .filter((r) => r.type === "ECOSYSTEM" || r.type === "SEMVER")
-            .map((r) => sortEvents(r.events, order)),
-    versions: new Set(JSON.parse(row.versions) as string[]),
-    fixed,
-    severity: row.severity,
-  };
-}
-
-function prepareRecord(db: VulnDatabase, id: string): PreparedRecord | null {
-  const row = db.record(id);
-  if (row === undefined || row.withdrawn !== null) return null;
-  const aliases = JSON.parse(row.aliases) as string[];
-  let advisories = JSON.parse(row.advisories) as string[];
+function prepareRecord(id: string, text: string): PreparedRecord {
+  const stored = decodeIndexedRecord(text);
+  const aliases = [...stored.aliases];
+  let advisories = stored.advisories;
   // A distribution's record of one upstream vulnerability (ALPINE-CVE-…, UBUNTU-CVE-…) is that vulnerability
   // under another name, so scanners reporting the CVE id find the same finding
-  const upstream = advisories.find((a) => row.id.endsWith(`-${a}`));
+  const upstream = advisories.find((a) => id.endsWith(`-${a}`));
   if (upstream !== undefined && !aliases.includes(upstream)) {
     aliases.push(upstream);
     advisories = advisories.filter((a) => a !== upstream);
   }
-  const record: PreparedRecord = {
-    id: row.id,
-    aliases,
-    advisories,
-    severity: row.severity,
-    cvss: JSON.parse(row.cvss) as CvssEntry[],
-  };
-  if (row.summary !== null) record.summary = row.summary;
-  if (row.url !== null) record.url = row.url;
+  const record: PreparedRecord = { id, aliases, advisories, severity: stored.severity, cvss: stored.cvss };
+  if (stored.summary !== null) record.summary = stored.summary;
+  if (stored.url !== null) record.url = stored.url;
   return record;
 }
 
@@ -102,39 +58,43 @@ function prepareRecord(db: VulnDatabase, id: string): PreparedRecord | null {
  * returns the fixed version that ends the affected stretch (when there is one) or false.
  */
 function inRange(
-  events: readonly OsvEvent[],
+  events: readonly string[],
   version: string,
   order: VersionOrder,
 ): { fixedBy?: string } | false {
   let affected = false;
   let fixedBy: string | undefined;
-  const limits: string[] = [];
-  for (const event of events) {
-    if (event.kind === "limit") {
-      limits.push(event.version);
+  let limited = false;
+  let belowALimit = false;
+  for (let i = 0; i + 1 < events.length; i += 2) {
+    const kind = events[i] as OsvEvent["kind"];
+    const at = events[i + 1] as string;
+    if (kind === "limit") {
+      limited = true;
+      if (!belowALimit && order.compare(version, at) < 0) belowALimit = true;
       continue;
     }
-    if (event.kind === "introduced") {
-      if (event.version === "0" || order.compare(version, event.version) >= 0) {
+    if (kind === "introduced") {
+      if (at === "0" || order.compare(version, at) >= 0) {
         affected = true;
         fixedBy = undefined;
       }
-    } else if (event.kind === "fixed") {
-      if (order.compare(version, event.version) >= 0) affected = false;
-      else if (affected && fixedBy === undefined) fixedBy = event.version;
-    } else if (order.compare(version, event.version) > 0) {
+    } else if (kind === "fixed") {
+      if (order.compare(version, at) >= 0) affected = false;
+      else if (affected && fixedBy === undefined) fixedBy = at;
+    } else if (order.compare(version, at) > 0) {
       affected = false;
     }
   }
-  if (affected && limits.length > 0 && !limits.some((limit) => order.compare(version, limit) < 0))
-    return false;
-  if (!affected) return false;
+  if (!affected || (limited && !belowALimit)) return false;
   return fixedBy === undefined ? {} : { fixedBy };
 }
 
 interface Hit {
   fixed: Set<string>;
   severity: Severity | null;
+  /** The record's indexed fields, from the first entry that matched. */
+  record: string;
 }
 
 function packageRef(pkg: MatchablePackage): PackageRef {
@@ -176,7 +136,7 @@ export function matchPackages(
       const key = `${plan.ecosystemBase}\u0000${name}`;
       let rows = cache.rows.get(key);
       if (rows === undefined) {
-        rows = db.affectedFor(plan.ecosystemBase, name).map((row) => prepareRow(row, order));
+        rows = db.packageEntries(plan.ecosystemBase, name);
         if (cache.rows.size >= MAX_CACHED) cache.rows.clear();
         cache.rows.set(key, rows);
       }
@@ -184,7 +144,11 @@ export function matchPackages(
         if (!plan.accepts(row.ecosystem)) continue;
         const fixed = matchRow(row, plan.version, order);
         if (fixed === undefined) continue;
-        const hit = hits.get(row.recordId) ?? { fixed: new Set<string>(), severity: null };
+        const hit = hits.get(row.recordId) ?? {
+          fixed: new Set<string>(),
+          severity: null,
+          record: row.record,
+        };
         for (const version of fixed) hit.fixed.add(version);
         hit.severity = maxSeverity(hit.severity, row.severity);
         hits.set(row.recordId, hit);
@@ -193,11 +157,10 @@ export function matchPackages(
     for (const [id, hit] of hits) {
       let record = cache.records.get(id);
       if (record === undefined) {
-        record = prepareRecord(db, id);
+        record = prepareRecord(id, hit.record);
         if (cache.records.size >= MAX_CACHED) cache.records.clear();
         cache.records.set(id, record);
       }
-      if (record === null) continue;
       found.push(toVulnerability(record, hit, pkg, order));
     }
   }
@@ -206,13 +169,13 @@ export function matchPackages(
 
 /** The fixed versions of a matching row (possibly none), or undefined when the row does not match. */
 function matchRow(
-  row: PreparedAffected,
+  row: IndexedAffected,
   version: string,
   order: VersionOrder | undefined,
 ): string[] | undefined {
-  let matched = row.versions.has(version);
+  let matched = row.versions.includes(version);
   const fixed: string[] = [];
-  if (order !== undefined && row.ranges !== undefined) {
+  if (order !== undefined) {
     for (const events of row.ranges) {
       const result = inRange(events, version, order);
       if (result === false) continue;

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { matchPackages } from "./match-packages.js";
+import { parseOsvRecord } from "./osv-record.js";
 import { defaultVulnDatabasePath, openVulnDatabase } from "./vuln-database.js";
 
 const work = mkdtempSync(join(tmpdir(), "cipolice-vulndb-file-"));
@@ -27,7 +29,7 @@ describe("vulnerability database file", () => {
       { ...created.info(), path: undefined },
       {
         path: undefined,
-        schemaVersion: 1,
+        schemaVersion: 2,
         records: 0,
         affected: 0,
       },
@@ -45,7 +47,7 @@ describe("vulnerability database file", () => {
       "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '99')",
     );
     raw.close();
-    assert.throws(() => openVulnDatabase(other), /schema version 99, this cipolice reads version 1/);
+    assert.throws(() => openVulnDatabase(other), /schema version 99, this cipolice reads version 2/);
     const foreign = join(work, "foreign.db");
     const store = new Database(foreign);
     store.exec("CREATE TABLE reports (id TEXT)");
@@ -61,5 +63,44 @@ describe("vulnerability database file", () => {
         return true;
       },
     );
+  });
+
+  it("matches only once an import has finished its package index, and follows a record to its new package", () => {
+    const path = join(work, "index.db");
+    const record = (name: string, modified: string) =>
+      JSON.stringify({
+        id: "GHSA-test-0001",
+        modified,
+        affected: [
+          {
+            package: { ecosystem: "npm", name },
+            ranges: [{ type: "SEMVER", events: [{ fixed: "2.0.0" }, { introduced: "1.0.0" }] }],
+          },
+        ],
+      });
+    const db = openVulnDatabase(path, { create: true });
+    try {
+      const first = record("left-pad", "2026-01-01T00:00:00Z");
+      db.transaction(() => db.store(parseOsvRecord(first, "first.json"), first));
+      // An import that stopped between storing records and indexing them is refused, not half-read.
+      assert.throws(
+        () => matchPackages(db, [{ name: "left-pad", version: "1.5.0", type: "npm" }]),
+        /last import did not finish .*index\.db\)/,
+      );
+      assert.equal(db.refreshPackageIndex(), 1);
+      const found = matchPackages(db, [{ name: "left-pad", version: "1.5.0", type: "npm" }]);
+      // Events stored out of order are sorted at indexing: 1.5.0 is inside [1.0.0, 2.0.0).
+      assert.deepEqual(
+        found.map((v) => [v.id, v.package.name, v.fix.versions]),
+        [["GHSA-test-0001", "left-pad", ["2.0.0"]]],
+      );
+      const moved = record("right-pad", "2026-02-01T00:00:00Z");
+      db.transaction(() => db.store(parseOsvRecord(moved, "moved.json"), moved));
+      assert.equal(db.refreshPackageIndex(), 2, "the package it left and the one it names now");
+      assert.deepEqual(matchPackages(db, [{ name: "left-pad", version: "1.5.0", type: "npm" }]), []);
+      assert.equal(matchPackages(db, [{ name: "right-pad", version: "1.5.0", type: "npm" }]).length, 1);
+    } finally {
+      db.close();
+    }
   });
 });

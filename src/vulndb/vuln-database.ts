@@ -3,14 +3,19 @@ import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { CipError } from "../model/errors.js";
 import type { CvssEntry, Provenance } from "../model/facts.js";
-import type { Severity } from "../model/severity.js";
 import { baseEcosystem } from "../versions/ecosystem-order.js";
 import type { OsvRecord } from "./osv-record.js";
+import {
+  type AffectedWithRecord,
+  decodePackageEntries,
+  encodePackageEntries,
+  type IndexedAffected,
+} from "./package-index.js";
 import { namesSourcePackages, packageKey } from "./package-names.js";
 import { cvssEntries, recordSeverity, severityFromWord } from "./record-severity.js";
 
 /** The layout version of the database file; a file of another version is refused, never half-read. */
-export const VULN_DB_SCHEMA_VERSION = 1;
+export const VULN_DB_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,6 +45,17 @@ CREATE TABLE IF NOT EXISTS affected (
 );
 CREATE INDEX IF NOT EXISTS affected_by_package ON affected (ecosystem_base, name);
 CREATE INDEX IF NOT EXISTS affected_by_record ON affected (record_id);
+CREATE TABLE IF NOT EXISTS package_index (
+  ecosystem_base TEXT NOT NULL,
+  name TEXT NOT NULL,
+  entries TEXT NOT NULL,
+  PRIMARY KEY (ecosystem_base, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_index (
+  ecosystem_base TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (ecosystem_base, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS imports (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   imported_at TEXT NOT NULL,
@@ -50,33 +66,6 @@ CREATE TABLE IF NOT EXISTS imports (
   rejected INTEGER NOT NULL
 );
 `;
-
-/** One `affected` row as matching reads it. */
-export interface AffectedRow {
-  rowid: number;
-  record_id: string;
-  ecosystem: string;
-  /** JSON of the record's ranges (OsvRange[]). */
-  ranges: string;
-  /** JSON of the explicit versions list. */
-  versions: string;
-  severity: Severity | null;
-}
-
-/** One `records` row as matching reads it. */
-export interface RecordRow {
-  id: string;
-  withdrawn: string | null;
-  /** JSON string[]. */
-  aliases: string;
-  /** JSON string[]: `upstream` and `related` ids. */
-  advisories: string;
-  severity: Severity;
-  /** JSON CvssEntry[]. */
-  cvss: string;
-  summary: string | null;
-  url: string | null;
-}
 
 /** One import run, as `imports` keeps it; `importedAt` is the feed age `stale_feed_data` reads. */
 export interface ImportRun {
@@ -143,6 +132,8 @@ function advisoryUrl(record: OsvRecord): string | undefined {
 export class VulnDatabase {
   /** Bumped by every write, so caches of parsed rows know to start over. */
   generation = 0;
+  // The generation at which no pending index rows were seen, so reads check once per write.
+  private indexChecked = -1;
   private readonly statements: ReturnType<VulnDatabase["prepare"]>;
 
   /** Use {@link openVulnDatabase}. */
@@ -157,11 +148,35 @@ export class VulnDatabase {
   private prepare() {
     const db = this.db;
     return {
-      affectedFor: db.prepare<[string, string], AffectedRow>(
-        "SELECT rowid, record_id, ecosystem, ranges, versions, severity FROM affected WHERE ecosystem_base = ? AND name = ?",
+      packageEntries: db
+        .prepare<[string, string], string>(
+          "SELECT entries FROM package_index WHERE ecosystem_base = ? AND name = ?",
+        )
+        .pluck(),
+      keysOfRecord: db.prepare<[string], { ecosystem_base: string; name: string }>(
+        "SELECT DISTINCT ecosystem_base, name FROM affected WHERE record_id = ?",
       ),
-      record: db.prepare<[string], RecordRow>(
-        "SELECT id, withdrawn, aliases, advisories, severity, cvss, summary, url FROM records WHERE id = ?",
+      markPending: db.prepare<[string, string]>(
+        "INSERT OR IGNORE INTO pending_index (ecosystem_base, name) VALUES (?, ?)",
+      ),
+      pendingKeys: db.prepare<[], { ecosystem_base: string; name: string }>(
+        "SELECT ecosystem_base, name FROM pending_index",
+      ),
+      anyPending: db
+        .prepare<[], number>("SELECT count(*) FROM (SELECT 1 FROM pending_index LIMIT 1)")
+        .pluck(),
+      clearPending: db.prepare("DELETE FROM pending_index"),
+      entriesToIndex: db.prepare<[string, string], AffectedWithRecord>(
+        `SELECT a.record_id, a.ecosystem, a.ranges, a.versions, a.severity, r.withdrawn, r.aliases, r.advisories,
+                r.severity AS record_severity, r.cvss, r.summary, r.url
+         FROM affected a JOIN records r ON r.id = a.record_id
+         WHERE a.ecosystem_base = ? AND a.name = ? ORDER BY a.record_id, a.rowid`,
+      ),
+      upsertIndex: db.prepare<[string, string, string]>(
+        "INSERT OR REPLACE INTO package_index (ecosystem_base, name, entries) VALUES (?, ?, ?)",
+      ),
+      deleteIndex: db.prepare<[string, string]>(
+        "DELETE FROM package_index WHERE ecosystem_base = ? AND name = ?",
       ),
       modified: db.prepare<[string], { modified: string }>("SELECT modified FROM records WHERE id = ?"),
       deleteAffected: db.prepare<[string]>("DELETE FROM affected WHERE record_id = ?"),
@@ -193,14 +208,42 @@ export class VulnDatabase {
     };
   }
 
-  /** The affected rows of a package in a base ecosystem (`Debian`, `PyPI`); `name` as {@link packageKey} gives it. */
-  affectedFor(ecosystemBase: string, name: string): AffectedRow[] {
-    return this.statements.affectedFor.all(ecosystemBase, name);
+  /**
+   * The indexed affected entries of a package in a base ecosystem (`Debian`, `PyPI`); `name` as {@link packageKey}
+   * gives it. Refuses a database whose last import stopped before its index was brought up to date.
+   */
+  packageEntries(ecosystemBase: string, name: string): IndexedAffected[] {
+    if (this.indexChecked !== this.generation) {
+      if (this.statements.anyPending.get() !== 0) {
+        throw new CipError(
+          "CIP_STORE",
+          `Cannot match against the vulnerability database: its last import did not finish (${this.path})`,
+          { hint: "Run cipolice db import again; it completes the unfinished import's package index." },
+        );
+      }
+      this.indexChecked = this.generation;
+    }
+    const text = this.statements.packageEntries.get(ecosystemBase, name);
+    return text === undefined ? [] : decodePackageEntries(text);
   }
 
-  /** The record row of an id. */
-  record(id: string): RecordRow | undefined {
-    return this.statements.record.get(id);
+  /**
+   * Rebuilds the package index of every package an import touched since the last call (in one transaction),
+   * so matching reads each package in one row. Call once an import's records are stored.
+   */
+  refreshPackageIndex(): number {
+    let rebuilt = 0;
+    this.db.transaction(() => {
+      for (const { ecosystem_base: base, name } of this.statements.pendingKeys.all()) {
+        const text = encodePackageEntries(base, this.statements.entriesToIndex.all(base, name));
+        if (text === undefined) this.statements.deleteIndex.run(base, name);
+        else this.statements.upsertIndex.run(base, name, text);
+        rebuilt++;
+      }
+      this.statements.clearPending.run();
+    })();
+    this.generation++;
+    return rebuilt;
   }
 
   /** The stored JSON of a record, as imported. */
@@ -216,6 +259,9 @@ export class VulnDatabase {
     const stored = this.statements.modified.get(record.id);
     if (stored !== undefined && compareTimestamps(stored.modified, record.modified) > 0) return "kept-newer";
     this.generation++;
+    // The packages the record named before and names now both need their index rebuilt.
+    for (const key of this.statements.keysOfRecord.all(record.id))
+      this.statements.markPending.run(key.ecosystem_base, key.name);
     this.statements.deleteAffected.run(record.id);
     const cvss: CvssEntry[] = cvssEntries(record.severity);
     this.statements.upsertRecord.run({
@@ -235,11 +281,13 @@ export class VulnDatabase {
       const base = baseEcosystem(affected.ecosystem);
       const own = severityFromWord(affected.severityWord);
       const entryCvss = cvssEntries(affected.severity);
+      const name = packageKey(base, affected.name);
+      this.statements.markPending.run(base, name);
       this.statements.insertAffected.run({
         record_id: record.id,
         ecosystem: affected.ecosystem,
         ecosystem_base: base,
-        name: packageKey(base, affected.name),
+        name,
         source_package: namesSourcePackages(base) ? 1 : 0,
         ranges: JSON.stringify(affected.ranges.filter((r) => r.type !== "GIT")),
         versions: JSON.stringify(affected.versions),
