@@ -59,9 +59,19 @@ export interface AllowlistItem {
   reason?: string;
   owner?: string;
   ticket?: string;
-  /** Limits the item to some images (wildcard patterns over the full reference) or namespaces. */
-  scope?: { images?: string[]; namespaces?: string[] };
+  /** Limits the item to some images (wildcard patterns over the full reference), namespaces, labels or annotations. */
+  scope?: AllowlistScope;
   comment?: string;
+}
+
+/** Where an allowlist item applies; each part given must match (CIPolicE extension). */
+export interface AllowlistScope {
+  images?: string[];
+  namespaces?: string[];
+  /** Namespace label key -> value pattern; every key must be present with a matching value. */
+  namespaceLabels?: Record<string, string>;
+  /** Pod annotation key -> value pattern; every key must be present with a matching value. */
+  annotations?: Record<string, string>;
 }
 
 /** How a mapping or image rule selects by tag, digest or image id. */
@@ -87,5 +97,9 @@ export interface Mapping extends ImageRule {
   namespaces?: string[];
   /** CIPolicE extension: only for these environments (wildcards allowed). */
   environments?: string[];
+  /** CIPolicE extension: only for namespaces carrying every one of these labels (values are patterns). */
+  namespaceLabels?: Record<string, string>;
+  /** CIPolicE extension: only for pods carrying every one of these annotations (values are patterns). */
+  annotations?: Record<string, string>;
   comment?: string;
 }

@@ -302,7 +302,14 @@ export interface ImageFacts {
   /** Packages of the previous image pushed under the same tag (for tag drift). */
   previousPackages?: Package[];
   /** Kubernetes or deployment context the image is checked for. */
-  context?: { namespace?: string; environment?: string };
+  context?: {
+    namespace?: string;
+    environment?: string;
+    /** The namespace's labels, when known (admission: from the serve configuration). */
+    namespaceLabels?: Record<string, string>;
+    /** The pod's annotations, when known (admission: from the request). */
+    annotations?: Record<string, string>;
+  };
   /** Signatures and attestations verified against known keys; absent when nobody looked. */
   signing?: SigningFacts;
   /** Where each part came from. */

@@ -55,3 +55,34 @@ test("expires_on with an offset is compared as the instant it names", () => {
   assert.equal(at(EXPIRES_MS - 1).match?.itemId, "i1");
   assert.equal(at(EXPIRES_MS).match, undefined);
 });
+
+test("an item scoped by namespace label or pod annotation suppresses only where they match", () => {
+  const scoped: Allowlist = {
+    id: "wl",
+    version: "1_0",
+    items: [
+      {
+        id: "dev-only",
+        gate: "vulnerabilities",
+        triggerId: "CVE-2026-1+*",
+        scope: { namespaceLabels: { env: "dev*" } },
+      },
+      {
+        id: "break-glass",
+        gate: "vulnerabilities",
+        triggerId: "CVE-2026-2+*",
+        scope: { annotations: { "cipolice.io/exception": "INC-*" } },
+      },
+    ],
+  };
+  const { compiled, problems } = compileAllowlist(scoped, "whitelists[0]");
+  assert.deepEqual(problems, []);
+  const at = (triggerId: string, context: Record<string, Record<string, string>>) =>
+    lookupAllowlists([compiled], { gate: "vulnerabilities", triggerId, image: "x", nowMs: 0, ...context })
+      .match?.itemId;
+  assert.equal(at("CVE-2026-1+openssl", { namespaceLabels: { env: "development" } }), "dev-only");
+  assert.equal(at("CVE-2026-1+openssl", { namespaceLabels: { env: "production" } }), undefined);
+  assert.equal(at("CVE-2026-1+openssl", {}), undefined, "no labels known: out of scope");
+  assert.equal(at("CVE-2026-2+zlib", { annotations: { "cipolice.io/exception": "INC-42" } }), "break-glass");
+  assert.equal(at("CVE-2026-2+zlib", { annotations: {} }), undefined);
+});

@@ -1,4 +1,5 @@
 import type { Allowlist, AllowlistItem, AllowlistMatch, Problem } from "../model/index.js";
+import { mapSelectorAllows } from "./map-selector.js";
 import { PythonRegexError, regexProblem } from "./python-regex.js";
 import { compileWildcard, nameSelectorMatch, type WildcardPattern, wildcardMatch } from "./wildcard.js";
 
@@ -98,7 +99,24 @@ export interface AllowlistQuery {
   /** Canonical image reference, for item scopes. */
   image: string;
   namespace?: string;
+  /** The namespace's labels, for `scope.namespace_labels`; undefined when not known. */
+  namespaceLabels?: Readonly<Record<string, string>>;
+  /** The pod's annotations, for `scope.annotations`; undefined when not known. */
+  annotations?: Readonly<Record<string, string>>;
   nowMs: number;
+}
+
+/** The parts of a context that item scopes read, each only when known (exactOptionalPropertyTypes). */
+export function scopeContext(context: {
+  namespace?: string | undefined;
+  namespaceLabels?: Readonly<Record<string, string>> | undefined;
+  annotations?: Readonly<Record<string, string>> | undefined;
+}): Pick<AllowlistQuery, "namespace" | "namespaceLabels" | "annotations"> {
+  return {
+    ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
+    ...(context.namespaceLabels !== undefined ? { namespaceLabels: context.namespaceLabels } : {}),
+    ...(context.annotations !== undefined ? { annotations: context.annotations } : {}),
+  };
 }
 
 /** Result of looking a hit up in the mapping's allowlists. */
@@ -167,7 +185,10 @@ function inScope(item: AllowlistItem, query: AllowlistQuery): boolean {
     const ns = query.namespace;
     if (ns === undefined || !scope.namespaces.some((p) => nameSelectorMatch(p, ns))) return false;
   }
-  return true;
+  return (
+    mapSelectorAllows(scope.namespaceLabels, query.namespaceLabels) &&
+    mapSelectorAllows(scope.annotations, query.annotations)
+  );
 }
 
 function toMatch(allowlist: Allowlist, item: AllowlistItem): AllowlistMatch {

@@ -31,6 +31,14 @@ const formatVersion = z
 // YAML authors write numbers and booleans bare; anchore's values are strings, so those are folded to strings.
 const paramValue = z.union([z.string(), z.number().transform(String), z.boolean().transform(String)]);
 
+// Kubernetes label and annotation selectors (CIPolicE extension): key -> value pattern, as matchLabels.
+const selectorMap = (what: string) =>
+  z
+    .record(z.string().min(1, "must not be empty"), paramValue)
+    .describe(
+      `${what} key -> value pattern (\`*\` wildcards, \`regexp:\` prefix; values compared with case): every key must be present with a matching value (CIPolicE extension).`,
+    );
+
 const ruleParam = z
   .strictObject({
     name: z.string().min(1, "must not be empty").describe("Parameter name, as the trigger declares it."),
@@ -91,9 +99,13 @@ const allowlistItem = z
           .array(z.string())
           .optional()
           .describe("Kubernetes namespace patterns the item is limited to."),
+        namespace_labels: selectorMap("Namespace labels the item is limited to:").optional(),
+        annotations: selectorMap("Pod annotations the item is limited to:").optional(),
       })
       .optional()
-      .describe("Limits the item to some images or namespaces (CIPolicE extension)."),
+      .describe(
+        "Limits the item to some images, namespaces, namespace labels or pod annotations (CIPolicE extension).",
+      ),
     ...bookkeeping,
   })
   .describe("An accepted finding: hits of this gate with a matching trigger id count as GO.");
@@ -156,6 +168,12 @@ const mapping = z
       .array(z.string())
       .optional()
       .describe("Environment patterns the mapping is limited to (CIPolicE extension)."),
+    namespace_labels: selectorMap(
+      "Kubernetes namespace labels the mapping is limited to (a run with no labels known never matches):",
+    ).optional(),
+    annotations: selectorMap(
+      "Pod annotations the mapping is limited to (a run with no annotations known never matches):",
+    ).optional(),
     ...bookkeeping,
   })
   .describe("Selects the policies and allowlists for images; the first mapping that matches is used.");

@@ -291,3 +291,76 @@ test("invalid regexp: patterns in mappings, image lists and allowlist scopes are
   );
   assert.match(problems[0]?.message ?? "", /pattern "regexp:\(" is not a valid regular expression/);
 });
+
+test("a bad pattern in namespace_labels or annotations is a problem naming its path", () => {
+  const { compiled, problems } = compileBundle({
+    id: "b",
+    version: "1_0",
+    policies: [{ id: "p", version: "1_0", rules: [] }],
+    whitelists: [
+      {
+        id: "w",
+        version: "1_0",
+        items: [
+          { id: "i", gate: "always", trigger_id: "always", scope: { annotations: { "a.io/x": "regexp:(" } } },
+        ],
+      },
+    ],
+    mappings: [
+      {
+        registry: "*",
+        repository: "*",
+        image: { type: "tag", value: "*" },
+        policy_id: "p",
+        namespace_labels: { tier: "regexp:[", team: "pay*" },
+      },
+    ],
+  });
+  assert.equal(compiled, undefined);
+  assert.deepEqual(
+    problems.map((p) => [p.code, p.path]),
+    [
+      ["CIP_REGEX_UNSUPPORTED", "mappings[0].namespace_labels.tier"],
+      ["CIP_REGEX_UNSUPPORTED", "whitelists[0].items[0].scope.annotations.a.io/x"],
+    ],
+  );
+  assert.match(
+    problems[0]?.message ?? "",
+    /mapping .*: pattern "regexp:\[" is not a valid regular expression/,
+  );
+});
+
+test("the label and annotation keys selectors read are collected; a bundle without them has none", () => {
+  const base = {
+    id: "b",
+    version: "1_0",
+    policies: [{ id: "p", version: "1_0", rules: [] }],
+  };
+  const any = { registry: "*", repository: "*", image: { type: "tag", value: "*" }, policy_id: "p" };
+  const plain = compileBundle({ ...base, mappings: [any] });
+  assert.deepEqual(plain.compiled?.selectorKeys, { namespaceLabels: [], annotations: [] });
+  const { compiled } = compileBundle({
+    ...base,
+    whitelists: [
+      {
+        id: "w",
+        version: "1_0",
+        items: [
+          { id: "i", gate: "always", trigger_id: "always", scope: { namespace_labels: { env: "dev" } } },
+        ],
+      },
+    ],
+    mappings: [
+      { ...any, namespace_labels: { tier: "prod*" }, whitelist_ids: ["w"] },
+      { ...any, annotations: { "cipolice.io/profile": "strict" } },
+    ],
+  });
+  assert.deepEqual(compiled?.selectorKeys, {
+    namespaceLabels: ["env", "tier"],
+    annotations: ["cipolice.io/profile"],
+  });
+  assert.deepEqual(compiled?.bundle.mappings[0]?.namespaceLabels, { tier: "prod*" });
+  assert.deepEqual(compiled?.bundle.allowlists[0]?.items[0]?.scope, { namespaceLabels: { env: "dev" } });
+  // Bundles without the new keys keep their digest: nothing is added to the normalised bundle
+  assert.equal(JSON.stringify(plain.compiled?.bundle).includes("namespaceLabels"), false);
+});

@@ -5,6 +5,7 @@ import { bundleDocumentSchema } from "./bundle-document.js";
 import { findGate, findTrigger, GATES, RETIRED_GATES, triggerNeeds } from "./catalog.js";
 import { compileTrigger } from "./compile-trigger.js";
 import type { DataNeed, DataNeeds, GateSpec, TriggerEvaluator, TriggerSpec } from "./gate-types.js";
+import { addSelectorKeys } from "./map-selector.js";
 import { describe, normalizeBundle } from "./normalize-bundle.js";
 import { PythonRegexError, regexProblem } from "./python-regex.js";
 import { compileWildcard } from "./wildcard.js";
@@ -51,6 +52,17 @@ export interface CompiledBundle {
   mappingNeeds: readonly ReadonlySet<DataNeed>[];
   /** Warnings found while compiling (retired gates outside strict mode, unknown allowlist gates). */
   warnings: Problem[];
+  /**
+   * The namespace label keys and annotation keys any mapping or allowlist scope selects on, sorted: a
+   * decision cache keyed by context needs just these (empty lists: labels and annotations change nothing).
+   */
+  selectorKeys: SelectorKeys;
+}
+
+/** Label and annotation keys a bundle's selectors read. */
+export interface SelectorKeys {
+  namespaceLabels: readonly string[];
+  annotations: readonly string[];
 }
 
 /** Options for compiling a bundle. */
@@ -117,6 +129,7 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
         checkPattern(pattern, `mappings[${index}].${field}[${i}]`, `mapping ${describe(mapping)}`, problems);
       }
     }
+    checkSelectorMaps(mapping, `mappings[${index}]`, `mapping ${describe(mapping)}`, problems);
     for (const policyId of mapping.policyIds) {
       if (!policies.has(policyId)) {
         problems.push({
@@ -160,6 +173,7 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
       for (const [pi, pattern] of (item.scope?.namespaces ?? []).entries()) {
         checkPattern(pattern, `whitelists[${li}].items[${ii}].scope.namespaces[${pi}]`, where, problems);
       }
+      if (item.scope) checkSelectorMaps(item.scope, `whitelists[${li}].items[${ii}].scope`, where, problems);
     }
   }
 
@@ -172,7 +186,47 @@ export function compileBundle(document: unknown, options: CompileOptions = {}): 
     for (const id of mapping.policyIds) for (const need of policies.get(id)?.needs ?? []) needs.add(need);
     return needs;
   });
-  return { compiled: { bundle, digest, policies, allowlists, mappingNeeds, warnings }, problems };
+  return {
+    compiled: {
+      bundle,
+      digest,
+      policies,
+      allowlists,
+      mappingNeeds,
+      warnings,
+      selectorKeys: selectorKeysOf(bundle),
+    },
+    problems,
+  };
+}
+
+/** Every label and annotation key the mappings and allowlist scopes of a bundle name. */
+function selectorKeysOf(bundle: Bundle): SelectorKeys {
+  const labels = new Set<string>();
+  const annotations = new Set<string>();
+  const scopes = bundle.allowlists.flatMap((list) => list.items.flatMap((item) => item.scope ?? []));
+  for (const selects of [...bundle.mappings, ...scopes]) {
+    addSelectorKeys(selects.namespaceLabels, labels);
+    addSelectorKeys(selects.annotations, annotations);
+  }
+  return { namespaceLabels: [...labels].sort(), annotations: [...annotations].sort() };
+}
+
+/** The value patterns of `namespace_labels` and `annotations` must compile like every other pattern. */
+function checkSelectorMaps(
+  selects: { namespaceLabels?: Record<string, string>; annotations?: Record<string, string> },
+  path: string,
+  what: string,
+  problems: Problem[],
+): void {
+  for (const [field, map] of [
+    ["namespace_labels", selects.namespaceLabels],
+    ["annotations", selects.annotations],
+  ] as const) {
+    for (const [key, pattern] of Object.entries(map ?? {})) {
+      checkPattern(pattern, `${path}.${field}.${key}`, what, problems);
+    }
+  }
 }
 
 function compilePolicy(policy: Policy, path: string, strict: boolean, problems: Problem[]): CompiledPolicy {

@@ -16,6 +16,7 @@ import {
   type AllowlistLookup,
   type CompiledAllowlist,
   lookupAllowlists,
+  scopeContext,
   unusedAllowlistNotes,
 } from "./allowlist.js";
 import type { CompiledBundle, CompiledPolicy } from "./compile-bundle.js";
@@ -63,6 +64,8 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
     ...(facts.imageId !== undefined ? { imageId: facts.imageId } : {}),
   };
   const context = facts.context ?? {};
+  // What allowlist item scopes read of the context, built once for every hit
+  const scopes = scopeContext(context);
   const { bundle } = compiled;
   const problems: Problem[] = [];
   const results: ResultRow[] = [];
@@ -91,7 +94,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
             gate: row.gate,
             triggerId: row.triggerId,
             image: options.imageRef,
-            ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
+            ...scopes,
             nowMs,
           });
           noteExpired(lookup, row, expiredSeen, problems);
@@ -125,7 +128,7 @@ export function evaluate(compiled: CompiledBundle, facts: ImageFacts, options: E
       ? severityThreshold(facts, options.failOnSeverity, {
           lists,
           image: options.imageRef,
-          ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
+          ...scopes,
           nowMs,
         })
       : undefined;

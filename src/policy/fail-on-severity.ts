@@ -1,5 +1,5 @@
 import { type ImageFacts, type Problem, type Severity, severityRank } from "../model/index.js";
-import { type CompiledAllowlist, lookupAllowlists } from "./allowlist.js";
+import { type CompiledAllowlist, lookupAllowlists, scopeContext } from "./allowlist.js";
 import { packageTriggerId } from "./gates/vulnerabilities.js";
 
 /** Where a finding's suppression is looked up: the allowlists in force and the image's context. */
@@ -7,6 +7,8 @@ export interface SuppressionContext {
   lists: readonly CompiledAllowlist[];
   image: string;
   namespace?: string;
+  namespaceLabels?: Readonly<Record<string, string>>;
+  annotations?: Readonly<Record<string, string>>;
   nowMs: number;
 }
 
@@ -42,7 +44,7 @@ export function severityThreshold(
         gate: "vulnerabilities",
         triggerId: packageTriggerId(v),
         image: context.image,
-        ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
+        ...scopeContext(context),
         nowMs: context.nowMs,
       });
       if (lookup.match) continue;

@@ -264,3 +264,75 @@ describe("an image known only by its digest (a Clair v4 report's manifest_hash)"
     assert.equal(firstMatchingMapping([scoped], digestOnly), undefined);
   });
 });
+
+describe("namespace_labels and annotations select mappings (matchLabels, with wildcards)", () => {
+  const base = {
+    registry: "*",
+    repository: "*",
+    image: { type: "tag" as const, value: "*" },
+    allowlistIds: [],
+  };
+  const prod: Mapping = { ...base, name: "prod", policyIds: ["strict"], namespaceLabels: { tier: "prod*" } };
+  const strict: Mapping = {
+    ...base,
+    name: "strict",
+    policyIds: ["strict"],
+    annotations: { "cipolice.io/profile": "strict" },
+  };
+  const fallback: Mapping = { ...base, name: "default", policyIds: ["default"] };
+  const target: MatchTarget = { registry: "docker.io", repository: "library/busybox", tag: "1" };
+
+  test("a namespace whose labels match selects the mapping; other values, another key, or none do not", () => {
+    assert.equal(mappingSelects(prod, target, { namespaceLabels: { tier: "production" } }), true);
+    assert.equal(mappingSelects(prod, target, { namespaceLabels: { tier: "prod", team: "a" } }), true);
+    assert.equal(mappingSelects(prod, target, { namespaceLabels: { tier: "staging" } }), false);
+    assert.equal(mappingSelects(prod, target, { namespaceLabels: { team: "production" } }), false);
+    assert.equal(mappingSelects(prod, target, { namespaceLabels: {} }), false);
+  });
+
+  test("label values are compared with case, as Kubernetes does", () => {
+    assert.equal(mappingSelects(prod, target, { namespaceLabels: { tier: "Production" } }), false);
+    assert.equal(mappingSelects(prod, target, { namespaceLabels: { Tier: "production" } }), false);
+  });
+
+  test("every listed key must match; `*` needs the key present, even with an empty value", () => {
+    const both: Mapping = { ...prod, namespaceLabels: { tier: "prod*", team: "*" } };
+    assert.equal(mappingSelects(both, target, { namespaceLabels: { tier: "prod" } }), false);
+    assert.equal(mappingSelects(both, target, { namespaceLabels: { tier: "prod", team: "" } }), true);
+  });
+
+  test("a regexp: value pattern works as elsewhere", () => {
+    const re: Mapping = { ...prod, namespaceLabels: { tier: "regexp:(prod|live)$" } };
+    assert.equal(mappingSelects(re, target, { namespaceLabels: { tier: "live" } }), true);
+    assert.equal(mappingSelects(re, target, { namespaceLabels: { tier: "dev" } }), false);
+  });
+
+  test("with no labels or annotations known (a CI run) a selecting mapping never matches", () => {
+    assert.equal(mappingSelects(prod, target, { namespace: "payments" }), false);
+    assert.equal(mappingSelects(strict, target, {}), false);
+    assert.equal(firstMatchingMapping([prod, strict, fallback], target)?.mapping, fallback);
+  });
+
+  test("a label key named like an Object property is not read from the prototype", () => {
+    const proto: Mapping = { ...prod, namespaceLabels: { constructor: "*", toString: "*" } };
+    assert.equal(mappingSelects(proto, target, { namespaceLabels: {} }), false);
+  });
+
+  test("pod annotations select the first mapping that asks for them; without them the default applies", () => {
+    const mappings = [prod, strict, fallback];
+    const annotated = { annotations: { "cipolice.io/profile": "strict", other: "x" } };
+    assert.equal(firstMatchingMapping(mappings, target, annotated)?.mapping, strict);
+    assert.equal(
+      firstMatchingMapping(mappings, target, { annotations: { "cipolice.io/profile": "lax" } })?.mapping,
+      fallback,
+    );
+    assert.equal(firstMatchingMapping(mappings, target, { annotations: {} })?.mapping, fallback);
+  });
+
+  test("labels and namespaces together: both must match", () => {
+    const scoped: Mapping = { ...prod, namespaces: ["pay*"] };
+    const labels = { tier: "production" };
+    assert.equal(mappingSelects(scoped, target, { namespace: "payments", namespaceLabels: labels }), true);
+    assert.equal(mappingSelects(scoped, target, { namespace: "sandbox", namespaceLabels: labels }), false);
+  });
+});

@@ -1,4 +1,5 @@
 import { type ImageRule, isDigestOnly, type Mapping } from "../model/index.js";
+import { mapSelectorAllows } from "./map-selector.js";
 import { nameSelectorMatch, wildcardMatch } from "./wildcard.js";
 
 /**
@@ -23,6 +24,10 @@ export interface MatchTarget {
 export interface MatchContext {
   namespace?: string;
   environment?: string;
+  /** The namespace's labels; undefined when not known (CI runs). */
+  namespaceLabels?: Readonly<Record<string, string>>;
+  /** The pod's annotations; undefined when not known. */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 const DOCKER_HUB = "docker.io";
@@ -63,11 +68,14 @@ export function imageRuleMatches(rule: ImageRule, target: MatchTarget): boolean 
  * True when `mapping` selects `target` in `context`: imageRuleMatches plus the CIPolicE selectors. A
  * non-empty `namespaces` / `environments` list must have a pattern matching the context's value (in any case); when the
  * context has no such value the mapping does not match (a namespace-scoped mapping must not catch CI runs).
+ * `namespaceLabels` / `annotations` must each have every key present with a matching value (mapSelectorAllows).
  */
 export function mappingSelects(mapping: Mapping, target: MatchTarget, context: MatchContext = {}): boolean {
   return (
     selectorAllows(mapping.namespaces, context.namespace) &&
     selectorAllows(mapping.environments, context.environment) &&
+    mapSelectorAllows(mapping.namespaceLabels, context.namespaceLabels) &&
+    mapSelectorAllows(mapping.annotations, context.annotations) &&
     imageRuleMatches(mapping, target)
   );
 }

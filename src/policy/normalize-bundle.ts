@@ -1,4 +1,4 @@
-import type { Allowlist, Bundle, ImageRule, Mapping, Problem } from "../model/index.js";
+import type { Allowlist, AllowlistScope, Bundle, ImageRule, Mapping, Problem } from "../model/index.js";
 import type { BundleDocument } from "./bundle-document.js";
 
 type DocImageRule = NonNullable<BundleDocument["whitelisted_images"]>[number];
@@ -25,6 +25,8 @@ export function normalizeBundle(doc: BundleDocument): { bundle: Bundle; problems
       allowlistIds: [...(m.whitelist_ids ?? []), ...(m.allowlist_ids ?? [])],
       ...(m.namespaces ? { namespaces: m.namespaces } : {}),
       ...(m.environments ? { environments: m.environments } : {}),
+      ...(m.namespace_labels ? { namespaceLabels: m.namespace_labels } : {}),
+      ...(m.annotations ? { annotations: m.annotations } : {}),
       ...(m.comment ? { comment: m.comment } : {}),
     };
   });
@@ -78,10 +80,16 @@ function allowlist(a: DocAllowlist): Allowlist {
       ...(i.reason !== undefined ? { reason: i.reason } : {}),
       ...(i.owner !== undefined ? { owner: i.owner } : {}),
       ...(i.ticket !== undefined ? { ticket: i.ticket } : {}),
-      ...(i.scope !== undefined ? { scope: i.scope } : {}),
+      ...(i.scope !== undefined ? { scope: scope(i.scope) } : {}),
       ...(i.comment !== undefined ? { comment: i.comment } : {}),
     })),
   };
+}
+
+// The document's snake_case selectors become the model's camelCase; a scope without them stays as written
+function scope(s: NonNullable<DocAllowlist["items"][number]["scope"]>): AllowlistScope {
+  const { namespace_labels, ...rest } = s;
+  return { ...rest, ...(namespace_labels !== undefined ? { namespaceLabels: namespace_labels } : {}) };
 }
 
 function mappingProblem(m: { id?: string; name?: string }, path: string, what: string): Problem {

@@ -1,3 +1,4 @@
+import { withNamespaceLabels } from "../service/namespace-labels.js";
 import { knownImages } from "../service/preview-policy.js";
 import type { DecisionRecord } from "../service/store-ports.js";
 import { recordDecision, type ServeContext } from "./serve-context.js";
@@ -87,10 +88,15 @@ export class Reevaluator {
   ): Promise<void> {
     for (const question of questions) {
       if (this.#stopped) return;
-      const context = {
-        origin: REEVALUATION_ORIGIN,
-        ...(question.namespace !== undefined ? { namespace: question.namespace } : {}),
-      };
+      // Labels come from the configuration as at admission; the pod's annotations are not recorded, so unknown
+      const context = withNamespaceLabels(
+        {
+          origin: REEVALUATION_ORIGIN,
+          ...(question.namespace !== undefined ? { namespace: question.namespace } : {}),
+        },
+        this.#context.admission.namespaceLabels,
+        this.#context.assessor.readsNamespaceLabels,
+      );
       const assessment = await this.#context.assessor.assess(
         question.image,
         context,

@@ -128,3 +128,29 @@ test("a YAML syntax error names the line", () => {
     (error: CipError) => error.code === "CIP_PARSE" && /serve.yaml/.test(error.message),
   );
 });
+
+test("admission.namespaceLabels maps namespaces to their labels; none by default", () => {
+  assert.deepEqual(loadServeConfig("{}", "serve.yaml").admission.namespaceLabels, {});
+  const config = loadServeConfig(
+    "admission:\n  namespaceLabels:\n    payments: { tier: production, team: pay }\n    sandbox: {}\n",
+    "serve.yaml",
+  );
+  assert.deepEqual(config.admission.namespaceLabels, {
+    payments: { tier: "production", team: "pay" },
+    sandbox: {},
+  });
+});
+
+test("a label value that is not a string is refused with its path", () => {
+  assert.throws(
+    () => loadServeConfig("admission:\n  namespaceLabels:\n    payments: { replicas: 3 }\n", "serve.yaml"),
+    (error: CipError) => {
+      assert.equal(error.code, "CIP_CONFIG_INVALID");
+      assert.deepEqual(
+        error.problems.map((p) => p.message),
+        ["admission.namespaceLabels.payments.replicas: expected string, got number"],
+      );
+      return true;
+    },
+  );
+});

@@ -115,6 +115,12 @@ const admission = z
       )
       .default([]),
     defaultFailMode: failMode.default("closed"),
+    namespaceLabels: z
+      .record(nonEmpty, z.record(nonEmpty, z.string()).describe("Label key -> value."))
+      .default({})
+      .describe(
+        "Labels of namespaces by name (`payments: {tier: production}`), as `kubectl get namespaces -o json` shows them, for bundle mappings and allowlist scopes that select on `namespace_labels` (an admission request does not carry them). `kubernetes.io/metadata.name` is always the namespace's name.",
+      ),
   })
   .describe("Kubernetes admission.");
 
@@ -379,7 +385,8 @@ export type ServeConfig = z.output<typeof serveConfigSchema>;
  */
 export function loadServeConfig(text: string, source: string): ServeConfig {
   const document = parseDocumentText(text, source);
-  const parsed = serveConfigSchema.safeParse(document ?? {});
+  // With the input, a wrong type is told apart from a missing field
+  const parsed = serveConfigSchema.safeParse(document ?? {}, { reportInput: true });
   if (parsed.success) return parsed.data;
   const problems: Problem[] = parsed.error.issues.map((issue) => {
     const path = formatIssuePath(issue.path);

@@ -127,6 +127,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         deadlineMs: config.admission.deadlineMs,
         failModes: config.admission.failModes,
         defaultFailMode: config.admission.defaultFailMode,
+        namespaceLabels: config.admission.namespaceLabels,
       },
       limits: config.limits,
       decisionLog,

@@ -8,11 +8,14 @@ import {
   verdictFor,
 } from "./admission-verdict.js";
 import type { AssessContext, Assessment, ImageAssessor } from "./assess-image.js";
+import { type NamespaceLabels, withNamespaceLabels } from "./namespace-labels.js";
 
 /** How admission treats what it cannot decide, and how long it may take. */
 export interface AdmissionSettings {
   failModes: readonly FailModeRule[];
   defaultFailMode: FailMode;
+  /** Labels of namespaces by name, for bundles that select on them (the request does not carry them). */
+  namespaceLabels?: NamespaceLabels;
 }
 
 /** The answer to an admission question, with what led to it (for the decision log and metrics). */
@@ -26,14 +29,16 @@ export interface AdmissionResult {
 /**
  * The admission use case: decides every image of a request in its namespace, all at once, each by the
  * deadline, applies the namespace's fail mode, and combines them: allowed only when every image is.
+ * The namespace's labels come from the settings (and Kubernetes' name label) when some bundle selects on them.
  */
 export async function admitImages(
   assessor: ImageAssessor,
   references: readonly string[],
-  context: AssessContext,
+  asked: AssessContext,
   settings: AdmissionSettings,
   deadline: number,
 ): Promise<AdmissionResult> {
+  const context = withNamespaceLabels(asked, settings.namespaceLabels, assessor.readsNamespaceLabels);
   const mode = modeOf(context.namespace, settings);
   // Answers already known need no promise each: most admission requests end here
   const known = references.map((image) => assessor.known(image, context));

@@ -8,7 +8,7 @@ import {
   type Severity,
   type SigningFacts,
 } from "../model/index.js";
-import type { CompiledBundle } from "../policy/compile-bundle.js";
+import type { CompiledBundle, SelectorKeys } from "../policy/compile-bundle.js";
 import { type DataKind, dataNeeds } from "../policy/data-needs.js";
 import { referenceOnlyStop } from "../policy/reference-verdict.js";
 import { type BundleKey, bundleSigningKeys } from "../policy/signing-keys.js";
@@ -22,6 +22,10 @@ import { type CacheOutcome, TtlCache } from "./ttl-cache.js";
 export interface AssessContext {
   namespace?: string;
   environment?: string;
+  /** The namespace's labels, when known (admission: the serve configuration's, and the name label). */
+  namespaceLabels?: Record<string, string>;
+  /** The pod's annotations, when known (bounded by the route that read them). */
+  annotations?: Record<string, string>;
   /** `admission`, `imagereview`, `api`, …: recorded with the decision. */
   origin: string;
 }
@@ -113,6 +117,8 @@ export class ImageAssessor {
   readonly #deps: AssessorDeps;
   readonly #options: AssessorOptions;
   #bundles: BundleSet;
+  /** The label and annotation keys the bundles select on; undefined when none (the usual case). */
+  #selectorKeys: SelectorKeys | undefined;
   readonly #decisions: TtlCache<string, Assessment>;
   /** Answers by the question as asked (reference text and context), for repeated questions. */
   readonly #answers: TtlCache<string, Assessment>;
@@ -129,6 +135,7 @@ export class ImageAssessor {
 
   constructor(bundles: BundleSet, deps: AssessorDeps, options: AssessorOptions) {
     this.#bundles = bundles;
+    this.#selectorKeys = selectorKeysOf(bundles);
     this.#deps = deps;
     this.#options = options;
     this.#decisions = new TtlCache({
@@ -177,8 +184,19 @@ export class ImageAssessor {
   /** Puts new bundles in force; decisions of the old ones are no longer used. */
   setBundles(bundles: BundleSet): void {
     this.#bundles = bundles;
+    this.#selectorKeys = selectorKeysOf(bundles);
     this.#decisions.clear();
     this.#answers.clear();
+  }
+
+  /** True when some bundle in force selects on namespace labels, so admission should look them up. */
+  get readsNamespaceLabels(): boolean {
+    return (this.#selectorKeys?.namespaceLabels.length ?? 0) > 0;
+  }
+
+  /** True when some bundle in force selects on pod annotations, so admission should read them. */
+  get readsAnnotations(): boolean {
+    return (this.#selectorKeys?.annotations.length ?? 0) > 0;
   }
 
   /** Forgets what is cached about a digest's reports (all digests when undefined). */
@@ -207,12 +225,12 @@ export class ImageAssessor {
    */
   /** The answer to a question asked before and still fresh, without waiting; undefined when there is none. */
   known(image: string, context: AssessContext): Assessment | undefined {
-    return this.#answers.peek(answerKey(image, context));
+    return this.#answers.peek(answerKey(image, context, this.#selectorKeys));
   }
 
   async assess(image: string, context: AssessContext, deadline: number): Promise<Assessment> {
     // The same question asked again (most admission traffic) is answered without parsing or timers
-    const frontKey = answerKey(image, context);
+    const frontKey = answerKey(image, context, this.#selectorKeys);
     const known = this.#answers.peek(frontKey);
     if (known !== undefined) return known;
     const generation = this.#answers.generation;
@@ -259,7 +277,7 @@ export class ImageAssessor {
     const { bundles, key: bundleKey } = this.#bundles;
     const needs = new Set<DataKind>();
     for (const bundle of bundles) for (const kind of dataNeeds(bundle, ref, context).kinds) needs.add(kind);
-    const contextKey = `${context.namespace ?? ""}|${context.environment ?? ""}`;
+    const contextKey = `${context.namespace ?? ""}|${context.environment ?? ""}${selectorPart(context, this.#selectorKeys)}`;
     const reference = formatImageReference(ref);
     const byRule = this.#ruleVerdict(image, [ref.digest, reference]);
     if (byRule !== undefined) return byRule;
@@ -461,6 +479,8 @@ export class ImageAssessor {
         now,
         ...(context.namespace !== undefined ? { namespace: context.namespace } : {}),
         ...(context.environment !== undefined ? { environment: context.environment } : {}),
+        ...(context.namespaceLabels !== undefined ? { namespaceLabels: context.namespaceLabels } : {}),
+        ...(context.annotations !== undefined ? { annotations: context.annotations } : {}),
       }),
     );
     const failed = decisions.some((d) => d.status === "fail");
@@ -502,8 +522,37 @@ function signingState(signing: SigningFacts | undefined): string {
   return `${signing.signatures.map(entry).join(",")}/${signing.attestations.map(entry).join(",")}`;
 }
 
-function answerKey(image: string, context: AssessContext): string {
-  return `${image}\u0000${context.namespace ?? ""}\u0000${context.environment ?? ""}`;
+function answerKey(image: string, context: AssessContext, keys: SelectorKeys | undefined): string {
+  const key = `${image}\u0000${context.namespace ?? ""}\u0000${context.environment ?? ""}`;
+  return keys === undefined ? key : key + selectorPart(context, keys);
+}
+
+/** The label and annotation keys any bundle of the set selects on, or undefined when there are none. */
+function selectorKeysOf(set: BundleSet): SelectorKeys | undefined {
+  const labels = new Set(set.bundles.flatMap((b) => b.selectorKeys.namespaceLabels));
+  const annotations = new Set(set.bundles.flatMap((b) => b.selectorKeys.annotations));
+  if (labels.size === 0 && annotations.size === 0) return undefined;
+  return { namespaceLabels: [...labels].sort(), annotations: [...annotations].sort() };
+}
+
+/**
+ * The context's values of just the keys the bundles select on, for cache keys: contexts that differ only in
+ * labels or annotations no selector reads share their decisions. Each value carries its length, so no value
+ * can pass for another key's; an absent key is `!` (a present empty value can match where an absent one cannot).
+ */
+function selectorPart(context: AssessContext, keys: SelectorKeys | undefined): string {
+  if (keys === undefined) return "";
+  let part = "\u0000L";
+  for (const key of keys.namespaceLabels) part += valuePart(context.namespaceLabels, key);
+  part += "\u0000A";
+  for (const key of keys.annotations) part += valuePart(context.annotations, key);
+  return part;
+}
+
+function valuePart(values: Readonly<Record<string, string>> | undefined, key: string): string {
+  if (values === undefined || !Object.hasOwn(values, key)) return "!";
+  const value = values[key] as string;
+  return `${value.length}:${value}`;
 }
 
 function unknown(image: string, digest: string | undefined, reason: string): Assessment {

@@ -15,6 +15,10 @@ export interface CheckOptions {
   namespace?: string;
   /** Deployment environment the image is checked for (mapping selectors). */
   environment?: string;
+  /** Labels of that namespace (mapping selectors, allowlist scopes). */
+  namespaceLabels?: Record<string, string>;
+  /** Annotations of the pod the image runs in (mapping selectors, allowlist scopes). */
+  annotations?: Record<string, string>;
   expiryWarningDays?: number;
   /** Notes from gathering the facts, to lead the decision's problems. */
   notes?: Problem[];
@@ -33,6 +37,8 @@ export function checkImage(bundle: CompiledBundle, facts: ImageFacts, options: C
     ...facts.context,
     ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
+    ...(options.namespaceLabels !== undefined ? { namespaceLabels: options.namespaceLabels } : {}),
+    ...(options.annotations !== undefined ? { annotations: options.annotations } : {}),
   };
   let withContext: ImageFacts = Object.keys(context).length > 0 ? { ...facts, context } : facts;
   if (options.onlyFixed) {

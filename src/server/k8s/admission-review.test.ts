@@ -217,6 +217,8 @@ describe("corpus: full AdmissionReviews", () => {
         },
       ],
       references: ["alpine"],
+      // The captured Pod's one annotation has a number for its value, which Kubernetes would not send
+      annotationsIgnored: "request.object.metadata.annotations: ignored 1 whose value is not a string",
       inspected: true,
     });
   });
@@ -769,5 +771,72 @@ describe("admissionResponse", () => {
       },
     );
     assert.throws(() => admissionResponse(v1, { allowed: false, code: 200 }), { code: "CIP_INTERNAL" });
+  });
+});
+
+describe("pod annotations, for mapping selectors", () => {
+  /** The object of a kind with annotations put on the pod's metadata (beside its spec) and elsewhere. */
+  function annotated(resource: (typeof INSPECTED_RESOURCES)[number]): Json {
+    const object = objectWith(resource.podSpecPath, podSpec());
+    let holder: Json = object;
+    for (const key of resource.podSpecPath.slice(0, -1)) holder = holder[key] as Json;
+    holder.metadata = { annotations: { "cipolice.io/profile": "strict" } };
+    // The workload's own annotations are not the pod's (unless the object is the Pod)
+    if (resource.podSpecPath.length > 1) object.metadata = { name: "web", annotations: { own: "x" } };
+    return object;
+  }
+
+  for (const resource of INSPECTED_RESOURCES) {
+    test(`${resource.group || "core"}/${resource.kind}: the annotations beside the pod spec`, () => {
+      const parsed = parseAdmissionReview(
+        review({
+          uid: "u",
+          kind: { group: resource.group, version: "v1", kind: resource.kind },
+          operation: "CREATE",
+          namespace: "team-a",
+          object: annotated(resource),
+        }),
+      );
+      assert.deepEqual(parsed.annotations, { "cipolice.io/profile": "strict" });
+      assert.equal(parsed.annotationsIgnored, undefined);
+    });
+  }
+
+  test("a pod without annotations has none; a value not a string is left out, not refused", () => {
+    const pod = (metadata: Json) =>
+      review({
+        uid: "u",
+        kind: { group: "", version: "v1", kind: "Pod" },
+        operation: "CREATE",
+        object: { metadata, spec: { containers: [{ name: "a", image: "nginx" }] } },
+      });
+    assert.equal(parseAdmissionReview(pod({ name: "p" })).annotations, undefined);
+    const odd = parseAdmissionReview(pod({ annotations: { "a.io/b": 1, "a.io/c": "yes" } }));
+    assert.deepEqual(odd.annotations, { "a.io/c": "yes" });
+    assert.equal(
+      odd.annotationsIgnored,
+      "request.object.metadata.annotations: ignored 1 whose value is not a string",
+    );
+    assert.equal(parseAdmissionReview(pod({ annotations: ["x"] })).annotations, undefined);
+  });
+
+  test("beyond 64 entries, or a key or value too long, annotations are ignored and the answer says which", () => {
+    const many: Json = { "x.io/long": "v".repeat(4097), ["k".repeat(318)]: "v" };
+    for (let i = 0; i < 70; i++) many[`a${i}`] = String(i);
+    const parsed = parseAdmissionReview(
+      review({
+        uid: "u",
+        kind: { group: "", version: "v1", kind: "Pod" },
+        operation: "CREATE",
+        object: { metadata: { annotations: many }, spec: { containers: [{ name: "a", image: "nginx" }] } },
+      }),
+    );
+    const kept = Object.keys(parsed.annotations ?? {});
+    assert.equal(kept.length, 64);
+    assert.deepEqual(kept.slice(0, 2), ["a0", "a1"]);
+    assert.equal(
+      parsed.annotationsIgnored,
+      "request.object.metadata.annotations: ignored 2 with a key over 317 or a value over 4096 characters, those after the first 64",
+    );
   });
 });

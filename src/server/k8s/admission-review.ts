@@ -2,6 +2,9 @@ import { CipError } from "../../model/index.js";
 import { limitWarnings, statusMessageText } from "./answer-text.js";
 import { isAuditAnnotationKey } from "./audit-annotations.js";
 import {
+  ANNOTATION_BOUNDS,
+  type BoundedStringMap,
+  boundedStringMap,
   childPath,
   describeJson,
   invalidDocument,
@@ -67,6 +70,13 @@ export interface AdmissionRequestImages {
   images: ImageUse[];
   /** The distinct image references of `images`, in first-seen order: what the decision is made on. */
   references: string[];
+  /**
+   * The pod's annotations (a Pod's `metadata.annotations`, a workload's pod template's), within
+   * ANNOTATION_BOUNDS; absent when there are none or the request is not inspected.
+   */
+  annotations?: Record<string, string>;
+  /** Which annotations were ignored for being too many or too long, when some were. */
+  annotationsIgnored?: string;
   /**
    * False when the request is not one CIPolicE inspects (a kind without images, an unknown kind, DELETE,
    * CONNECT, a subresource that sets no image): the handler allows it at once and logs `skipped`.
@@ -155,8 +165,12 @@ const CONTAINER_LISTS = [
  * {@link AdmissionRequestImages.inspected}) come back with no images. A body that is not an AdmissionReview
  * the API server would send throws CIP_REQUEST_INVALID naming the exact field, e.g.
  * "Cannot read the AdmissionReview: expected a string, got a number (request.object.spec.containers[1].image)".
+ * The pod's annotations are read unless `readAnnotations` is false (no bundle selects on them).
  */
-export function parseAdmissionReview(body: unknown): AdmissionRequestImages {
+export function parseAdmissionReview(
+  body: unknown,
+  options: { readAnnotations?: boolean } = {},
+): AdmissionRequestImages {
   if (!isJsonObject(body)) throw invalidDocument(DOC, `the body is ${describeJson(body)}, not an object`, "");
   const apiVersion = readApiVersion(body);
   const kindName = optionalString(body, "kind", "", DOC);
@@ -207,7 +221,19 @@ export function parseAdmissionReview(body: unknown): AdmissionRequestImages {
     throw invalidDocument(DOC, what, "request.object");
   }
   const images = target(object);
-  return { ...base, images, references: distinctReferences(images), inspected: true };
+  // Annotations are read only while some bundle selects on them: the cached path stays as short as it was
+  const annotations =
+    options.readAnnotations === false
+      ? { values: {} }
+      : podAnnotations(object, annotationsPath(kind, subResource));
+  return {
+    ...base,
+    images,
+    references: distinctReferences(images),
+    ...(Object.keys(annotations.values).length > 0 ? { annotations: annotations.values } : {}),
+    ...(annotations.ignored !== undefined ? { annotationsIgnored: annotations.ignored } : {}),
+    inspected: true,
+  };
 }
 
 /**
@@ -370,6 +396,31 @@ function inspectionTarget(
       ...volumeImages(spec, path, childPath("request.object", path), imageRequired),
     ];
   };
+}
+
+/**
+ * Where the pod's metadata is, beside the containers inspectionTarget reads: the object's own for a Pod (and
+ * its ephemeral containers), the pod template's for a workload. Only called for inspected requests.
+ */
+function annotationsPath(kind: GroupVersionKind, subResource: string | undefined): readonly string[] {
+  const inspected = subResource === undefined ? BY_GROUP_KIND.get(`${kind.group}/${kind.kind}`) : undefined;
+  if (inspected === undefined) return ["metadata"];
+  return [...inspected.podSpecPath.slice(0, -1), "metadata"];
+}
+
+/** The annotations at `path` + `.annotations`, bounded; none when a part of the path is absent or not a map. */
+function podAnnotations(object: JsonObject, path: readonly string[]): BoundedStringMap {
+  let at = object;
+  let where = "request.object";
+  for (const key of path) {
+    const next = at[key];
+    if (!isJsonObject(next)) return { values: {} };
+    at = next;
+    where = childPath(where, key);
+  }
+  if (!isJsonObject(at.annotations)) return { values: {} };
+  // Selectors are an extra: an odd annotation is left out rather than failing the admission request
+  return boundedStringMap(at, "annotations", where, DOC, ANNOTATION_BOUNDS, "ignore");
 }
 
 /** The images of the named container lists of a pod spec, with `field` relative to the object. */

@@ -113,3 +113,84 @@ export function optionalStringMap(
   // fromEntries defines own properties, so a "__proto__" key stays a key and never becomes a prototype.
   return Object.fromEntries(entries) as Record<string, string>;
 }
+
+/** How much of a map of strings is read at most (annotations: the pod's, from a request body). */
+export interface MapBounds {
+  maxKeys: number;
+  maxKeyChars: number;
+  maxValueChars: number;
+}
+
+/** A bounded map of strings and, when some entries were left out, why. */
+export interface BoundedStringMap {
+  values: Record<string, string>;
+  /** Says how many entries were ignored and why; absent when none were. */
+  ignored?: string;
+}
+
+/**
+ * Reads an optional map of strings within `bounds`: at most `maxKeys` entries are kept, in document order;
+ * an entry whose key or value is too long is ignored, and reading stops after the first entry past
+ * `maxKeys` (a body may hold a huge map: it is never walked whole). Absent and null give an empty map; a
+ * non-object is an error naming the path. A non-string value among the entries read is an error naming the
+ * exact key when `nonString` is "refuse", else the entry is ignored like a too long one.
+ */
+export function boundedStringMap(
+  object: JsonObject,
+  key: string,
+  path: string,
+  document: string,
+  bounds: MapBounds,
+  nonString: "refuse" | "ignore",
+): BoundedStringMap {
+  const value = object[key];
+  const here = childPath(path, key);
+  if (value === undefined || value === null) return { values: {} };
+  if (!isJsonObject(value)) {
+    throw invalidDocument(document, `expected a map of strings, got ${describeJson(value)}`, here);
+  }
+  const kept: [string, string][] = [];
+  let tooLong = 0;
+  let notString = 0;
+  let tooMany = false;
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    if (kept.length >= bounds.maxKeys) {
+      tooMany = true;
+      break;
+    }
+    const entry = value[name];
+    if (typeof entry !== "string" && nonString === "ignore") {
+      notString++;
+      continue;
+    }
+    if (typeof entry !== "string") {
+      throw invalidDocument(
+        document,
+        `expected a string, got ${describeJson(entry)}`,
+        `${here}[${quoteValue(name)}]`,
+      );
+    }
+    if (name.length > bounds.maxKeyChars || entry.length > bounds.maxValueChars) tooLong++;
+    else kept.push([name, entry]);
+  }
+  // fromEntries defines own properties, so a "__proto__" key stays a key and never becomes a prototype.
+  const values = Object.fromEntries(kept) as Record<string, string>;
+  if (tooLong === 0 && notString === 0 && !tooMany) return { values };
+  const why = [
+    ...(tooLong > 0
+      ? [
+          `${tooLong} with a key over ${bounds.maxKeyChars} or a value over ${bounds.maxValueChars} characters`,
+        ]
+      : []),
+    ...(notString > 0 ? [`${notString} whose value is not a string`] : []),
+    ...(tooMany ? [`those after the first ${bounds.maxKeys}`] : []),
+  ];
+  return { values, ignored: `${here}: ignored ${why.join(", ")}` };
+}
+
+/**
+ * Bounds of the pod annotations read for mapping selectors: 64 entries; a key as long as Kubernetes allows
+ * (253-character prefix, `/`, 63-character name); a value of 4 KiB (larger ones are data, not selectors).
+ */
+export const ANNOTATION_BOUNDS: MapBounds = { maxKeys: 64, maxKeyChars: 317, maxValueChars: 4096 };

@@ -2,12 +2,13 @@ import { CipError } from "../../model/index.js";
 import { statusMessageText } from "./answer-text.js";
 import { isAuditAnnotationKey } from "./audit-annotations.js";
 import {
+  ANNOTATION_BOUNDS,
+  boundedStringMap,
   describeJson,
   invalidDocument,
   isJsonObject,
   optionalList,
   optionalString,
-  optionalStringMap,
   quoteValue,
   requiredObject,
 } from "./document-fields.js";
@@ -26,6 +27,8 @@ export interface ImageReviewRequest {
    * `.image-policy.k8s.io/` (see {@link isImagePolicyAnnotation}), e.g. a break-glass ticket.
    */
   annotations: Record<string, string>;
+  /** Which annotations were ignored for being too many or too long (ANNOTATION_BOUNDS), when some were. */
+  annotationsIgnored?: string;
 }
 
 /** The answer for the ImagePolicyWebhook. */
@@ -90,10 +93,12 @@ export function parseImageReview(body: unknown): ImageReviewRequest {
     }
     if (!images.includes(image)) images.push(image);
   });
+  const annotations = boundedStringMap(spec, "annotations", "spec", DOC, ANNOTATION_BOUNDS, "refuse");
   return {
     images,
     namespace: optionalString(spec, "namespace", "spec", DOC) ?? "",
-    annotations: optionalStringMap(spec, "annotations", "spec", DOC),
+    annotations: annotations.values,
+    ...(annotations.ignored !== undefined ? { annotationsIgnored: annotations.ignored } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ const ASSESS_MARGIN_MS = 100;
 // Distinct admission answers remembered (a few per image and namespace in use); the oldest go first
 const ANSWER_MEMO_ENTRIES = 1000;
 const JSON_TYPE = "application/json";
+const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
 
 // What the deadline fallback needs from a request whose body was already read
 const pending = new WeakMap<
@@ -37,6 +38,13 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
     bodyLimitBytes: context.limits.admissionBodyBytes,
   };
   const answerFor = admissionAnswerMemo(ANSWER_MEMO_ENTRIES);
+  // Pods whose annotations exceed the bounds keep coming once one does: said once, not per request
+  let ignoredLogged = false;
+  const noteIgnored = (log: ParsedRequest["log"], ignored: string | undefined) => {
+    if (ignored === undefined || ignoredLogged) return;
+    ignoredLogged = true;
+    log.warn({ ignored }, "pod annotations beyond the bounds are not used by selectors (logged once)");
+  };
   return (routes) => {
     const admissionPath = ADMISSION_PATH.slice("/k8s".length);
     const imageReviewPath = IMAGE_REVIEW_PATH.slice("/k8s".length);
@@ -45,7 +53,9 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
       async (req, res) => {
         const started = Date.now();
         // The review is read at fixed paths only, never walked, so deep nesting elsewhere in it is harmless
-        const review = parseAdmissionReview(await req.json({ walk: false }));
+        const review = parseAdmissionReview(await req.json({ walk: false }), {
+          readAnnotations: context.assessor.readsAnnotations,
+        });
         if (!review.inspected) {
           req.log.info(
             { uid: review.uid, kind: review.kind.kind, skipped: review.skipped },
@@ -59,10 +69,16 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
           return answerFor(review, result);
         };
         pending.set(req, { references: review.references, namespace: review.namespace, respond });
+        noteIgnored(req.log, review.annotationsIgnored);
         const result = await admitImages(
           context.assessor,
           review.references,
-          { origin: "admission", ...(review.namespace ? { namespace: review.namespace } : {}) },
+          {
+            origin: "admission",
+            ...(review.namespace ? { namespace: review.namespace } : {}),
+            // A pod without annotations has an empty map: known, unlike a CI run's
+            annotations: review.annotations ?? NO_ANNOTATIONS,
+          },
           context.admission,
           started + deadlineMs - ASSESS_MARGIN_MS,
         );
@@ -109,10 +125,15 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
           });
         };
         pending.set(req, { references: review.images, namespace: review.namespace, respond });
+        noteIgnored(req.log, review.annotationsIgnored);
         const result = await admitImages(
           context.assessor,
           review.images,
-          { origin: "imagereview", ...(review.namespace ? { namespace: review.namespace } : {}) },
+          {
+            origin: "imagereview",
+            ...(review.namespace ? { namespace: review.namespace } : {}),
+            annotations: review.annotations,
+          },
           context.admission,
           started + deadlineMs - ASSESS_MARGIN_MS,
         );
