@@ -40,19 +40,15 @@ export interface IndexedAffected {
   record: string;
 }
 
-/** An `affected` row joined with its record, as the index is built from. */
-export interface AffectedWithRecord {
-  record_id: string;
-  ecosystem: string;
-  /** JSON OsvRange[] (GIT ranges already dropped). */
-  ranges: string;
+/** The record fields an entry carries, as stored in the record's row (JSON columns as text). */
+export interface RecordColumns {
+  id: string;
   /** JSON string[]. */
-  versions: string;
-  severity: Severity | null;
-  withdrawn: string | null;
   aliases: string;
+  /** JSON string[]. */
   advisories: string;
-  record_severity: Severity;
+  severity: Severity;
+  /** JSON CvssEntry[]. */
   cvss: string;
   summary: string | null;
   url: string | null;
@@ -70,40 +66,24 @@ function sortEvents(events: readonly OsvEvent[], ecosystemBase: string): OsvEven
 }
 
 /**
- * The index text of one package: its entries (withdrawn records left out) in a compact JSON array, or
- * undefined when no entry is left.
+ * The index text of one affected entry of a record (GIT ranges already dropped), written beside the entry when
+ * the record is stored; a package's index row is its entries' texts joined into a JSON array.
  */
-export function encodePackageEntries(
+export function encodeAffectedEntry(
+  record: RecordColumns,
+  ecosystem: string,
   ecosystemBase: string,
-  rows: readonly AffectedWithRecord[],
-): string | undefined {
-  const entries: unknown[] = [];
-  for (const row of rows) {
-    if (row.withdrawn !== null) continue;
-    const ranges = JSON.parse(row.ranges) as OsvRange[];
-    const flat = ranges.map((range) =>
-      sortEvents(range.events, ecosystemBase).flatMap((e) => [e.kind, e.version]),
-    );
-    const fixed = ranges.flatMap((r) => r.events.filter((e) => e.kind === "fixed").map((e) => e.version));
-    const record = [
-      JSON.parse(row.aliases),
-      JSON.parse(row.advisories),
-      row.record_severity,
-      JSON.parse(row.cvss),
-      row.summary,
-      row.url,
-    ];
-    entries.push([
-      row.record_id,
-      row.ecosystem,
-      flat,
-      JSON.parse(row.versions),
-      fixed,
-      row.severity,
-      JSON.stringify(record),
-    ]);
-  }
-  return entries.length === 0 ? undefined : JSON.stringify(entries);
+  ranges: readonly OsvRange[],
+  versions: readonly string[],
+  severity: Severity | null,
+): string {
+  const flat = ranges.map((range) =>
+    sortEvents(range.events, ecosystemBase).flatMap((e) => [e.kind, e.version]),
+  );
+  const fixed = ranges.flatMap((r) => r.events.filter((e) => e.kind === "fixed").map((e) => e.version));
+  // Built as text from the record's JSON columns, which are already serialized.
+  const fields = `[${record.aliases},${record.advisories},${JSON.stringify(record.severity)},${record.cvss},${JSON.stringify(record.summary)},${JSON.stringify(record.url)}]`;
+  return `[${JSON.stringify(record.id)},${JSON.stringify(ecosystem)},${JSON.stringify(flat)},${JSON.stringify(versions)},${JSON.stringify(fixed)},${JSON.stringify(severity)},${JSON.stringify(fields)}]`;
 }
 
 type EncodedEntry = [string, string, string[][], string[], string[], Severity | null, string];

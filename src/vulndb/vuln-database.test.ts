@@ -99,6 +99,14 @@ describe("vulnerability database file", () => {
       assert.equal(db.refreshPackageIndex(), 2, "the package it left and the one it names now");
       assert.deepEqual(matchPackages(db, [{ name: "left-pad", version: "1.5.0", type: "npm" }]), []);
       assert.equal(matchPackages(db, [{ name: "right-pad", version: "1.5.0", type: "npm" }]).length, 1);
+      // A withdrawn record matches nothing any more.
+      const withdrawn = JSON.stringify({
+        ...JSON.parse(record("right-pad", "2026-03-01T00:00:00Z")),
+        withdrawn: "2026-03-01T00:00:00Z",
+      });
+      db.transaction(() => db.store(parseOsvRecord(withdrawn, "withdrawn.json"), withdrawn));
+      db.refreshPackageIndex();
+      assert.deepEqual(matchPackages(db, [{ name: "right-pad", version: "1.5.0", type: "npm" }]), []);
     } finally {
       db.close();
     }

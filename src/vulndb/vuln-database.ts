@@ -6,12 +6,12 @@ import type { CvssEntry, Provenance } from "../model/facts.js";
 import { baseEcosystem } from "../versions/ecosystem-order.js";
 import type { OsvRecord } from "./osv-record.js";
 import {
-  type AffectedWithRecord,
   decodePackageEntries,
-  encodePackageEntries,
+  encodeAffectedEntry,
   type IndexedAffected,
+  type RecordColumns,
 } from "./package-index.js";
-import { namesSourcePackages, packageKey } from "./package-names.js";
+import { packageKey } from "./package-names.js";
 import { cvssEntries, recordSeverity, severityFromWord } from "./record-severity.js";
 
 /** The layout version of the database file; a file of another version is refused, never half-read. */
@@ -34,14 +34,9 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE TABLE IF NOT EXISTS affected (
   record_id TEXT NOT NULL,
-  ecosystem TEXT NOT NULL,
   ecosystem_base TEXT NOT NULL,
   name TEXT NOT NULL,
-  source_package INTEGER NOT NULL,
-  ranges TEXT NOT NULL,
-  versions TEXT NOT NULL,
-  severity TEXT,
-  binaries TEXT
+  entry TEXT
 );
 CREATE INDEX IF NOT EXISTS affected_by_package ON affected (ecosystem_base, name);
 CREATE INDEX IF NOT EXISTS affected_by_record ON affected (record_id);
@@ -159,25 +154,23 @@ export class VulnDatabase {
       markPending: db.prepare<[string, string]>(
         "INSERT OR IGNORE INTO pending_index (ecosystem_base, name) VALUES (?, ?)",
       ),
-      pendingKeys: db.prepare<[], { ecosystem_base: string; name: string }>(
-        "SELECT ecosystem_base, name FROM pending_index",
-      ),
       anyPending: db
         .prepare<[], number>("SELECT count(*) FROM (SELECT 1 FROM pending_index LIMIT 1)")
         .pluck(),
+      countPending: db.prepare<[], number>("SELECT count(*) FROM pending_index").pluck(),
+      dropPendingIndex: db.prepare(
+        "DELETE FROM package_index WHERE (ecosystem_base, name) IN (SELECT ecosystem_base, name FROM pending_index)",
+      ),
+      // Entries in record order; a withdrawn record's entries have no text and are left out.
+      buildPendingIndex: db.prepare(
+        `INSERT INTO package_index (ecosystem_base, name, entries)
+         SELECT ecosystem_base, name, '[' || group_concat(entry, ',') || ']' FROM (
+           SELECT a.ecosystem_base, a.name, a.entry FROM pending_index p
+           JOIN affected a ON a.ecosystem_base = p.ecosystem_base AND a.name = p.name
+           WHERE a.entry IS NOT NULL ORDER BY a.ecosystem_base, a.name, a.record_id, a.rowid
+         ) GROUP BY ecosystem_base, name`,
+      ),
       clearPending: db.prepare("DELETE FROM pending_index"),
-      entriesToIndex: db.prepare<[string, string], AffectedWithRecord>(
-        `SELECT a.record_id, a.ecosystem, a.ranges, a.versions, a.severity, r.withdrawn, r.aliases, r.advisories,
-                r.severity AS record_severity, r.cvss, r.summary, r.url
-         FROM affected a JOIN records r ON r.id = a.record_id
-         WHERE a.ecosystem_base = ? AND a.name = ? ORDER BY a.record_id, a.rowid`,
-      ),
-      upsertIndex: db.prepare<[string, string, string]>(
-        "INSERT OR REPLACE INTO package_index (ecosystem_base, name, entries) VALUES (?, ?, ?)",
-      ),
-      deleteIndex: db.prepare<[string, string]>(
-        "DELETE FROM package_index WHERE ecosystem_base = ? AND name = ?",
-      ),
       modified: db.prepare<[string], { modified: string }>("SELECT modified FROM records WHERE id = ?"),
       deleteAffected: db.prepare<[string]>("DELETE FROM affected WHERE record_id = ?"),
       upsertRecord: db.prepare(
@@ -185,8 +178,7 @@ export class VulnDatabase {
          VALUES (@id, @modified, @published, @withdrawn, @aliases, @advisories, @severity, @cvss, @summary, @url, @raw)`,
       ),
       insertAffected: db.prepare(
-        `INSERT INTO affected (record_id, ecosystem, ecosystem_base, name, source_package, ranges, versions, severity, binaries)
-         VALUES (@record_id, @ecosystem, @ecosystem_base, @name, @source_package, @ranges, @versions, @severity, @binaries)`,
+        "INSERT INTO affected (record_id, ecosystem_base, name, entry) VALUES (@record_id, @ecosystem_base, @name, @entry)",
       ),
       insertImport: db.prepare(
         "INSERT INTO imports (imported_at, sources, records, written, kept_newer, rejected) VALUES (?, ?, ?, ?, ?, ?)",
@@ -232,15 +224,12 @@ export class VulnDatabase {
    * so matching reads each package in one row. Call once an import's records are stored.
    */
   refreshPackageIndex(): number {
-    let rebuilt = 0;
-    this.db.transaction(() => {
-      for (const { ecosystem_base: base, name } of this.statements.pendingKeys.all()) {
-        const text = encodePackageEntries(base, this.statements.entriesToIndex.all(base, name));
-        if (text === undefined) this.statements.deleteIndex.run(base, name);
-        else this.statements.upsertIndex.run(base, name, text);
-        rebuilt++;
-      }
+    const rebuilt = this.db.transaction(() => {
+      const pending = this.statements.countPending.get() ?? 0;
+      this.statements.dropPendingIndex.run();
+      this.statements.buildPendingIndex.run();
       this.statements.clearPending.run();
+      return pending;
     })();
     this.generation++;
     return rebuilt;
@@ -259,22 +248,27 @@ export class VulnDatabase {
     const stored = this.statements.modified.get(record.id);
     if (stored !== undefined && compareTimestamps(stored.modified, record.modified) > 0) return "kept-newer";
     this.generation++;
-    // The packages the record named before and names now both need their index rebuilt.
-    for (const key of this.statements.keysOfRecord.all(record.id))
-      this.statements.markPending.run(key.ecosystem_base, key.name);
+    // The packages a stored record named before and the ones it names now all need their index rebuilt.
+    if (stored !== undefined) {
+      for (const key of this.statements.keysOfRecord.all(record.id))
+        this.statements.markPending.run(key.ecosystem_base, key.name);
+    }
     this.statements.deleteAffected.run(record.id);
     const cvss: CvssEntry[] = cvssEntries(record.severity);
-    this.statements.upsertRecord.run({
+    const columns: RecordColumns = {
       id: record.id,
-      modified: record.modified,
-      published: record.published ?? null,
-      withdrawn: record.withdrawn ?? null,
       aliases: JSON.stringify(record.aliases),
       advisories: JSON.stringify([...new Set([...record.upstream, ...record.related])]),
       severity: recordSeverity(record),
       cvss: JSON.stringify(cvss),
       summary: record.summary ?? record.details?.slice(0, 1000) ?? null,
       url: advisoryUrl(record) ?? null,
+    };
+    this.statements.upsertRecord.run({
+      ...columns,
+      modified: record.modified,
+      published: record.published ?? null,
+      withdrawn: record.withdrawn ?? null,
       raw,
     });
     for (const affected of record.affected) {
@@ -283,21 +277,22 @@ export class VulnDatabase {
       const entryCvss = cvssEntries(affected.severity);
       const name = packageKey(base, affected.name);
       this.statements.markPending.run(base, name);
+      const ranges = affected.ranges.filter((r) => r.type !== "GIT");
+      const severity =
+        own !== undefined && own !== "unknown"
+          ? own
+          : entryCvss.length > 0 || affected.severity.length > 0
+            ? recordSeverity(record, affected)
+            : null;
       this.statements.insertAffected.run({
         record_id: record.id,
-        ecosystem: affected.ecosystem,
         ecosystem_base: base,
         name,
-        source_package: namesSourcePackages(base) ? 1 : 0,
-        ranges: JSON.stringify(affected.ranges.filter((r) => r.type !== "GIT")),
-        versions: JSON.stringify(affected.versions),
-        severity:
-          own !== undefined && own !== "unknown"
-            ? own
-            : entryCvss.length > 0 || affected.severity.length > 0
-              ? recordSeverity(record, affected)
-              : null,
-        binaries: affected.binaries === undefined ? null : JSON.stringify(affected.binaries),
+        // A withdrawn record keeps its rows (so a newer copy finds what to replace) but has no entry to match.
+        entry:
+          record.withdrawn === undefined
+            ? encodeAffectedEntry(columns, affected.ecosystem, base, ranges, affected.versions, severity)
+            : null,
       });
     }
     return "written";
