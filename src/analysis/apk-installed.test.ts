@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { corpusPath, skipWithoutCorpus } from "../../test/support/corpus.js";
+import {
+  SYFT_APK_MULTIPLE_2_PACKAGES,
+  TRIVY_APK_PACKAGES,
+} from "../../test/support/scanner-package-lists.js";
 import type { AnalysedPackage } from "./analysed-package.js";
 import { isApkDatabasePath, readApkInstalled } from "./apk-installed.js";
 
@@ -16,23 +20,7 @@ describe("readApkInstalled", () => {
     skip: skipWithoutCorpus(`${A}/trivy/installed`),
   }, () => {
     const { packages, skipped, problems } = read("trivy/installed");
-    assert.deepEqual(nameVersions(packages), [
-      "musl 1.1.14-r10",
-      "busybox 1.24.2-r9",
-      "alpine-baselayout 3.0.3-r0",
-      "alpine-keys 1.1-r0",
-      "zlib 1.2.8-r2",
-      "libcrypto1.0 1.0.2h-r1",
-      "libssl1.0 1.0.2h-r1",
-      "apk-tools 2.6.7-r0",
-      "scanelf 1.1.6-r0",
-      "musl-utils 1.1.14-r10",
-      "libc-utils 0.7-r0",
-      "pkgconf 1.6.0-r0",
-      "sqlite-libs 3.26.0-r3",
-      "test 2.9.11_pre20061021-r2",
-      "ada-libs 2.7.4-r0",
-    ]);
+    assert.deepEqual(nameVersions(packages), TRIVY_APK_PACKAGES);
     assert.ok(skipped.some((s) => s.name === "invalidPackageWithoutAVersion" && s.reason === "no version"));
     assert.deepEqual(problems, []);
     const byName = new Map(packages.map((p) => [p.name, p]));
@@ -63,22 +51,10 @@ describe("readApkInstalled", () => {
   test("syft multiple-2: the 14 packages of an Alpine 3.16 base image, in order", {
     skip: skipWithoutCorpus(`${A}/syft/multiple-2/lib/apk/db/installed`),
   }, () => {
-    assert.deepEqual(nameVersions(read("syft/multiple-2/lib/apk/db/installed").packages), [
-      "alpine-baselayout-data 3.2.0-r22",
-      "musl 1.2.3-r0",
-      "busybox 1.35.0-r17",
-      "alpine-baselayout 3.2.0-r22",
-      "alpine-keys 2.4-r1",
-      "ca-certificates-bundle 20220614-r0",
-      "libcrypto1.1 1.1.1q-r0",
-      "libssl1.1 1.1.1q-r0",
-      "ssl_client 1.35.0-r17",
-      "zlib 1.2.12-r3",
-      "apk-tools 2.12.9-r3",
-      "scanelf 1.3.4-r0",
-      "musl-utils 1.2.3-r0",
-      "libc-utils 0.7.2-r3",
-    ]);
+    assert.deepEqual(
+      nameVersions(read("syft/multiple-2/lib/apk/db/installed").packages),
+      SYFT_APK_MULTIPLE_2_PACKAGES,
+    );
   });
 
   test("syft corrupt db: an error names the first line, the rest is still read", {

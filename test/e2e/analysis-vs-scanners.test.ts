@@ -7,7 +7,9 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { corpusPath, skipWithoutCorpus } from "../support/corpus.js";
+import { goBuildInfoElf } from "../support/go-binary.js";
 import { runCliAsync } from "../support/run-cli.js";
+import { SYFT_APK_MULTIPLE_2_PACKAGES, TRIVY_APK_PACKAGES } from "../support/scanner-package-lists.js";
 import { imageToolsMissing } from "./support/images.js";
 
 // CIPolicE's own image analysis (`facts IMAGE --analyze`) against what other scanners answered for the same
@@ -157,45 +159,6 @@ function apkEntry(c: Component): string {
   return `${lines.join("\n")}\n`;
 }
 
-/**
- * A minimal little-endian ELF64 holding Go build info in the layout the Go 1.16 linker wrote (a header at a
- * 16-byte boundary pointing, through one load segment, at Go string headers for the version and module info).
- * It has no code: only what a build-info reader (syft's, trivy's, ours) looks at.
- */
-function goBinary(goVersion: string, modInfo: string): Buffer {
-  const base = 0x400000;
-  const sentinel = Buffer.alloc(16, 0x30);
-  const mod = Buffer.concat([sentinel, Buffer.from(modInfo), sentinel]);
-  const file = Buffer.alloc(192 + goVersion.length + mod.length);
-  file.writeUInt32BE(0x7f454c46, 0);
-  file[4] = 2; // ELFCLASS64
-  file[5] = 1; // little endian
-  file[6] = 1; // EV_CURRENT
-  file.writeUInt16LE(2, 16); // ET_EXEC
-  file.writeUInt16LE(62, 18); // x86-64
-  file.writeBigUInt64LE(64n, 32); // e_phoff
-  file.writeUInt16LE(64, 52); // e_ehsize
-  file.writeUInt16LE(56, 54); // e_phentsize
-  file.writeUInt16LE(1, 56); // e_phnum
-  file.writeUInt16LE(64, 58); // e_shentsize
-  file.writeUInt32LE(1, 64); // PT_LOAD covering the whole file
-  file.writeBigUInt64LE(0n, 72);
-  file.writeBigUInt64LE(BigInt(base), 80);
-  file.writeBigUInt64LE(BigInt(file.length), 96);
-  Buffer.from("\xff Go buildinf:", "latin1").copy(file, 128);
-  file[128 + 14] = 8; // pointer size
-  file[128 + 15] = 0; // little endian, pointers (not inline strings)
-  file.writeBigUInt64LE(BigInt(base + 160), 144);
-  file.writeBigUInt64LE(BigInt(base + 176), 152);
-  file.writeBigUInt64LE(BigInt(base + 192), 160);
-  file.writeBigUInt64LE(BigInt(goVersion.length), 168);
-  file.writeBigUInt64LE(BigInt(base + 192 + goVersion.length), 176);
-  file.writeBigUInt64LE(BigInt(mod.length), 184);
-  Buffer.from(goVersion).copy(file, 192);
-  mod.copy(file, 192 + goVersion.length);
-  return file;
-}
-
 /** Adds `tag` to the OCI layout: one layer holding `files` (paths in `executables` get mode 0755). */
 async function addImage(
   layout: string,
@@ -312,7 +275,7 @@ describe("CIPolicE's own analysis agrees with the scanners' answers", { skip }, 
         "etc/os-release":
           'PRETTY_NAME="Debian GNU/Linux 9 (stretch)"\nNAME="Debian GNU/Linux"\nVERSION_ID="9"\nID=debian\n',
         "var/lib/dpkg/status": debs.map((c) => dpkgStanza(debPackageOf(c))).join("\n"),
-        [gosuPath]: goBinary(gosu.get("syft:metadata:goCompiledVersion") as string, modInfo),
+        [gosuPath]: goBuildInfoElf(gosu.get("syft:metadata:goCompiledVersion") as string, modInfo),
       },
       [gosuPath],
     );
@@ -535,43 +498,9 @@ describe("CIPolicE's own analysis agrees with the scanners' answers", { skip }, 
   });
 
   it("the scanners' apk test databases: the packages trivy and syft expect", async () => {
-    // trivy TestParseApkInfo (SOURCES.md, pkgdb/apk/ row `trivy/installed`): 15 packages, the entry without V: dropped
-    const trivyExpects = [
-      "musl 1.1.14-r10",
-      "busybox 1.24.2-r9",
-      "alpine-baselayout 3.0.3-r0",
-      "alpine-keys 1.1-r0",
-      "zlib 1.2.8-r2",
-      "libcrypto1.0 1.0.2h-r1",
-      "libssl1.0 1.0.2h-r1",
-      "apk-tools 2.6.7-r0",
-      "scanelf 1.1.6-r0",
-      "musl-utils 1.1.14-r10",
-      "libc-utils 0.7-r0",
-      "pkgconf 1.6.0-r0",
-      "sqlite-libs 3.26.0-r3",
-      "test 2.9.11_pre20061021-r2",
-      "ada-libs 2.7.4-r0",
-    ];
-    // Computed facts row `pkgdb/apk/syft/multiple-2/lib/apk/db/installed`: 14 packages
-    const syftExpects = [
-      "alpine-baselayout-data 3.2.0-r22",
-      "musl 1.2.3-r0",
-      "busybox 1.35.0-r17",
-      "alpine-baselayout 3.2.0-r22",
-      "alpine-keys 2.4-r1",
-      "ca-certificates-bundle 20220614-r0",
-      "libcrypto1.1 1.1.1q-r0",
-      "libssl1.1 1.1.1q-r0",
-      "ssl_client 1.35.0-r17",
-      "zlib 1.2.12-r3",
-      "apk-tools 2.12.9-r3",
-      "scanelf 1.3.4-r0",
-      "musl-utils 1.2.3-r0",
-      "libc-utils 0.7.2-r3",
-    ];
+    // The lists the scanners' own tests expect, as SOURCES.md quotes them (test/support/scanner-package-lists.ts)
     const trivyFacts = await analyse("apk-trivy");
-    assert.deepEqual(sorted(trivyFacts.packages.map(nameVersion)), sorted(trivyExpects));
+    assert.deepEqual(sorted(trivyFacts.packages.map(nameVersion)), sorted(TRIVY_APK_PACKAGES));
     assert.equal(trivyFacts.packages.length, 15);
     const bySourceName = (facts: Facts, name: string) =>
       facts.packages.find((p) => p.name === name)?.sourceName;
@@ -579,7 +508,7 @@ describe("CIPolicE's own analysis agrees with the scanners' answers", { skip }, 
     assert.equal(bySourceName(trivyFacts, "libcrypto1.0"), "openssl");
 
     const syftFacts = await analyse("apk-syft");
-    assert.deepEqual(sorted(syftFacts.packages.map(nameVersion)), sorted(syftExpects));
+    assert.deepEqual(sorted(syftFacts.packages.map(nameVersion)), sorted(SYFT_APK_MULTIPLE_2_PACKAGES));
     assert.equal(syftFacts.packages.length, 14);
   });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { corpusPath, skipWithoutCorpus } from "../../../test/support/corpus.js";
+import { GO_MODINFO_SENTINEL, goBuildInfoElf } from "../../../test/support/go-binary.js";
 import {
   goPackages,
   isPseudoVersion,
@@ -11,7 +12,6 @@ import {
 } from "./go-buildinfo.js";
 
 const ELF = "pkgdb/lang/go/trivy/main-version-via-ldflags.elf";
-const SENTINEL = Buffer.alloc(16, 0x30);
 const MOD =
   "path\texample.com/app\nmod\texample.com/app\tv1.2.3\th1:abc=\ndep\tgolang.org/x/text\tv0.3.6\th1:def=\ndep\tgithub.com/old/mod\tv1.0.0\n=>\tgithub.com/new/mod\tv1.1.0\th1:ghi=\nbuild\tGOOS=linux\n";
 
@@ -21,7 +21,7 @@ function inlineBlob(version: string, mod: string): Buffer {
   Buffer.from("\xff Go buildinf:", "latin1").copy(header);
   header[14] = 8;
   header[15] = 2;
-  const modBytes = Buffer.concat([SENTINEL, Buffer.from(mod), SENTINEL]);
+  const modBytes = Buffer.concat([GO_MODINFO_SENTINEL, Buffer.from(mod), GO_MODINFO_SENTINEL]);
   const varint = (n: number) => {
     const out: number[] = [];
     while (n >= 0x80) {
@@ -38,37 +38,6 @@ function inlineBlob(version: string, mod: string): Buffer {
     varint(modBytes.length),
     modBytes,
   ]);
-}
-
-/** A minimal little-endian ELF64 with one load segment holding build info in the pre-1.18 pointer layout. */
-function pointerElf(version: string, mod: string): Buffer {
-  const base = 0x400000;
-  const modBytes = Buffer.concat([SENTINEL, Buffer.from(mod), SENTINEL]);
-  const file = Buffer.alloc(192 + version.length + modBytes.length);
-  file.writeUInt32BE(0x7f454c46, 0);
-  file[4] = 2; // 64-bit
-  file[5] = 1; // little endian
-  file[6] = 1;
-  file.writeBigUInt64LE(64n, 32); // e_phoff
-  file.writeUInt16LE(56, 54); // e_phentsize
-  file.writeUInt16LE(1, 56); // e_phnum
-  file.writeUInt16LE(64, 58); // e_shentsize
-  file.writeUInt32LE(1, 64); // PT_LOAD
-  file.writeBigUInt64LE(0n, 72); // p_offset
-  file.writeBigUInt64LE(BigInt(base), 80); // p_vaddr
-  file.writeBigUInt64LE(BigInt(file.length), 96); // p_filesz
-  Buffer.from("\xff Go buildinf:", "latin1").copy(file, 128);
-  file[128 + 14] = 8;
-  file[128 + 15] = 0;
-  file.writeBigUInt64LE(BigInt(base + 160), 144);
-  file.writeBigUInt64LE(BigInt(base + 176), 152);
-  file.writeBigUInt64LE(BigInt(base + 192), 160);
-  file.writeBigUInt64LE(BigInt(version.length), 168);
-  file.writeBigUInt64LE(BigInt(base + 192 + version.length), 176);
-  file.writeBigUInt64LE(BigInt(modBytes.length), 184);
-  Buffer.from(version).copy(file, 192);
-  modBytes.copy(file, 192 + version.length);
-  return file;
 }
 
 describe("Go build info", () => {
@@ -107,7 +76,7 @@ describe("Go build info", () => {
   });
 
   test("the pre-1.18 pointer layout, resolved through the ELF load segment", () => {
-    const info = readGoBuildInfo(pointerElf("go1.16.5", MOD));
+    const info = readGoBuildInfo(goBuildInfoElf("go1.16.5", MOD));
     assert.equal(info?.goVersion, "go1.16.5");
     assert.equal(info?.main?.path, "example.com/app");
     assert.equal(info?.deps.length, 2);
