@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { DecisionV1 } from "../model/index.js";
 import type { AdmissionSettings } from "../service/admit-images.js";
 import type { Assessment, ImageAssessor } from "../service/assess-image.js";
 import type { DecisionRecord, Store } from "../service/store-ports.js";
@@ -46,7 +47,6 @@ export function recordDecision(context: ServeContext, event: DecisionEvent): voi
   // A cache hit with no decision log (most admission traffic) needs neither the time nor an entry
   if (context.decisionLog === undefined && assessment.cache !== "miss") return;
   const decidedAt = context.now().toISOString();
-  const first = assessment.decisions[0];
   context.decisionLog?.write({
     time: decidedAt,
     origin: event.origin,
@@ -69,20 +69,25 @@ export function recordDecision(context: ServeContext, event: DecisionEvent): voi
     })),
   });
   if (assessment.cache !== "miss") return;
-  const record: DecisionRecord = {
-    decisionId: first?.decisionId ?? `unknown-${randomUUID()}`,
-    image: assessment.image,
-    ...(assessment.digest ? { digest: assessment.digest } : {}),
-    outcome: assessment.outcome,
-    origin: event.origin,
-    ...(event.namespace ? { namespace: event.namespace } : {}),
-    decidedAt,
-    ...(first ? { decision: first } : {}),
-    ...(assessment.reason ? { reason: assessment.reason } : {}),
-  };
-  context.onDecisionStored?.(record);
-  context.store.recordDecision(record).catch((error: unknown) => {
-    context.metrics.storeError();
-    context.logger.warn({ err: String(error) }, "cannot record a decision in the store");
-  });
+  // One record per bundle decision (each its own id and rows); one without a decision when none was reached
+  const decisions: (DecisionV1 | undefined)[] =
+    assessment.decisions.length > 0 ? assessment.decisions : [undefined];
+  for (const decision of decisions) {
+    const record: DecisionRecord = {
+      decisionId: decision?.decisionId ?? `unknown-${randomUUID()}`,
+      image: assessment.image,
+      ...(assessment.digest ? { digest: assessment.digest } : {}),
+      outcome: assessment.outcome,
+      origin: event.origin,
+      ...(event.namespace ? { namespace: event.namespace } : {}),
+      decidedAt,
+      ...(decision ? { decision } : {}),
+      ...(assessment.reason ? { reason: assessment.reason } : {}),
+    };
+    context.onDecisionStored?.(record);
+    context.store.recordDecision(record).catch((error: unknown) => {
+      context.metrics.storeError();
+      context.logger.warn({ err: String(error) }, "cannot record a decision in the store");
+    });
+  }
 }
