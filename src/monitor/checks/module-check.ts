@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { ModuleWorkerPool } from "../../io/module-workers.js";
 import type { ContainerSnapshot } from "../container-snapshot.js";
 import {
   type CheckContext,
@@ -15,104 +15,16 @@ import { MODULE_WORKER_SOURCE } from "./module-worker-source.js";
 
 /** The section prefix of a module check: `[module:./checks/no-latest.mjs]`, `[module:/etc/x.mjs#named]`. */
 export const MODULE_SECTION_PREFIX = "module:";
-/** A worker's heap limit: a runaway check fails alone instead of exhausting the monitor. */
-const WORKER_HEAP_MB = 256;
 /** How long importing a module at load may take (a top-level await that never ends). */
 const PROBE_TIMEOUT_MS = 10_000;
 
-interface Reply {
-  id: number;
-  ok: boolean;
-  value?: unknown;
-  error?: string;
-}
-
-/**
- * One worker thread per module file, kept between calls so the module is imported once. A call past its
- * deadline terminates the worker (the only way to stop a function that never yields); calls then in flight
- * fail with that reason and the next call starts a fresh worker, importing the module again.
- */
-class ModuleWorker {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, (reply: Reply) => void>();
-  private nextId = 1;
-  stopped = false;
-
-  constructor(private readonly onStop: () => void) {
-    // Not the parent's execArgv (a TypeScript loader, debug flags): check modules are plain JavaScript
-    this.worker = new Worker(MODULE_WORKER_SOURCE, {
-      eval: true,
-      execArgv: [],
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-    });
-    this.worker.unref();
-    this.worker.stdout.resume();
-    this.worker.stderr.resume();
-    this.worker.on("message", (reply: Reply) => {
-      const settle = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      settle?.(reply);
-    });
-    this.worker.on("error", (error) => this.stop(`its worker failed: ${error.message}`));
-    this.worker.on("exit", (code) => this.stop(`its worker exited with code ${code}`));
-  }
-
-  /** Posts a request; resolves with the reply, or undefined when the deadline came first. */
-  call(request: Record<string, unknown>, timeoutMs: number, what: string): Promise<Reply | undefined> {
-    const id = this.nextId++;
-    return new Promise((settleCall) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        settleCall(undefined);
-        this.stop(`another call of this module (${what}) timed out and its worker was stopped`);
-      }, timeoutMs);
-      this.pending.set(id, (reply) => {
-        clearTimeout(timer);
-        settleCall(reply);
-      });
-      try {
-        this.worker.postMessage({ ...request, id });
-      } catch (error) {
-        this.pending.delete(id);
-        clearTimeout(timer);
-        settleCall({ id, ok: false, error: `the request cannot be passed to the worker: ${String(error)}` });
-      }
-    });
-  }
-
-  /** Ends the worker and fails what is in flight with the reason. */
-  stop(reason: string): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.onStop();
-    for (const [id, settle] of this.pending)
-      settle({ id, ok: false, error: `the call was stopped: ${reason}` });
-    this.pending.clear();
-    void this.worker.terminate();
-  }
-}
-
-const workers = new Map<string, ModuleWorker>();
-
-function workerFor(path: string): ModuleWorker {
-  let worker = workers.get(path);
-  if (worker === undefined || worker.stopped) {
-    const created = new ModuleWorker(() => {
-      if (workers.get(path) === created) workers.delete(path);
-    });
-    workers.set(path, created);
-    worker = created;
-  }
-  return worker;
-}
+// One worker per check module; a check that runs away fails alone instead of exhausting the monitor
+const workers = new ModuleWorkerPool(MODULE_WORKER_SOURCE);
+const workerFor = (path: string) => workers.workerFor(path);
 
 /** Terminates the workers of module checks (at shutdown; they never hold the process open). */
 export function closeModuleCheckWorkers(): void {
-  const all = [...workers.values()];
-  workers.clear();
-  for (const worker of all) worker.stop("the module check workers were closed");
+  workers.close("the module check workers were closed");
 }
 
 /** The file and export a `module:` section names. */

@@ -1,114 +1,13 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { ModuleWorkerPool } from "../../io/module-workers.js";
 import type { RuleAction } from "../rule-types.js";
-import { errorText, type StepContext, type StepResult } from "./action-step.js";
+import type { StepContext, StepResult } from "./action-step.js";
 import { JS_WORKER_SOURCE } from "./js-worker-source.js";
 import { fillArgs } from "./run-executable.js";
 
-/** A worker's heap limit: a runaway action function fails alone instead of exhausting the server. */
-const WORKER_HEAP_MB = 256;
-
-interface Reply {
-  id: number;
-  ok: boolean;
-  value?: string;
-  error?: string;
-  output?: string;
-}
-
-/**
- * One worker thread per module file, kept between calls so the module is imported once. A call that
- * outlives its budget terminates the worker (the only way to stop a function that never yields); calls
- * of the same module then in flight fail with that reason, and the next call starts a fresh worker.
- */
-class ModuleWorker {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, (reply: Reply) => void>();
-  private nextId = 1;
-  stopped = false;
-
-  constructor(private readonly onStop: () => void) {
-    // Not the parent's execArgv (a TypeScript loader, debug flags): action modules are plain JavaScript
-    this.worker = new Worker(JS_WORKER_SOURCE, {
-      eval: true,
-      execArgv: [],
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-    });
-    this.worker.unref();
-    // Direct writes to process.stdout in the worker are dropped: console output is captured per call
-    this.worker.stdout.resume();
-    this.worker.stderr.resume();
-    this.worker.on("message", (reply: Reply) => {
-      const settle = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      settle?.(reply);
-    });
-    this.worker.on("error", (error) => this.stop(`its worker failed: ${errorText(error)}`));
-    this.worker.on("exit", (code) => this.stop(`its worker exited with code ${code}`));
-  }
-
-  /** Calls the function; resolves with its reply, or undefined when the budget ran out first. */
-  call(
-    url: string,
-    func: string,
-    message: unknown,
-    args: string[],
-    timeoutMs: number,
-  ): Promise<Reply | undefined> {
-    const id = this.nextId++;
-    return new Promise((resolveCall) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolveCall(undefined);
-        this.stop(`another call of this module (${func}) timed out and its worker was stopped`);
-      }, timeoutMs);
-      this.pending.set(id, (reply) => {
-        clearTimeout(timer);
-        resolveCall(reply);
-      });
-      try {
-        this.worker.postMessage({ id, url, func, message, args });
-      } catch (error) {
-        // A message that cannot be cloned (never for JSON data, but say so rather than hang)
-        this.pending.delete(id);
-        clearTimeout(timer);
-        resolveCall({
-          id,
-          ok: false,
-          error: `the message cannot be passed to the worker: ${errorText(error)}`,
-        });
-      }
-    });
-  }
-
-  /** Ends the worker and fails what is in flight with the reason. */
-  stop(reason: string): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.onStop();
-    for (const [id, settle] of this.pending)
-      settle({ id, ok: false, error: `the call was stopped: ${reason}` });
-    this.pending.clear();
-    void this.worker.terminate();
-  }
-}
-
-const workers = new Map<string, ModuleWorker>();
-
-function workerFor(path: string): ModuleWorker {
-  let worker = workers.get(path);
-  if (worker === undefined || worker.stopped) {
-    const created = new ModuleWorker(() => {
-      if (workers.get(path) === created) workers.delete(path);
-    });
-    workers.set(path, created);
-    worker = created;
-  }
-  return worker;
-}
+// One worker per action module; a function that runs away fails alone instead of exhausting the server
+const workers = new ModuleWorkerPool(JS_WORKER_SOURCE);
 
 /**
  * Runs a JavaScript module function action (`actions.js:notify arg {image}`): the module, resolved against
@@ -124,13 +23,13 @@ export async function runJsFunction(action: RuleAction, context: StepContext): P
     return { status: "failed", error: `Cannot run ${what}: the action names no function (${path})` };
   }
   const args = fillArgs(action, context);
-  const reply = await workerFor(path).call(
-    pathToFileURL(path).href,
-    action.func,
-    context.message,
-    args,
-    context.timeoutMs,
-  );
+  const reply = await workers
+    .workerFor(path)
+    .call(
+      { url: pathToFileURL(path).href, func: action.func, message: context.message, args },
+      context.timeoutMs,
+      action.func,
+    );
   if (reply === undefined) {
     return {
       status: "timed_out",
@@ -146,7 +45,5 @@ export async function runJsFunction(action: RuleAction, context: StepContext): P
 
 /** Terminates the workers of JavaScript actions (at shutdown; they never hold the process open). */
 export async function closeJsActionWorkers(): Promise<void> {
-  const all = [...workers.values()];
-  workers.clear();
-  for (const worker of all) worker.stop("the action workers were closed");
+  workers.close("the action workers were closed");
 }
