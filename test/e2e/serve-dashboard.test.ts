@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { Store } from "../../src/service/store-ports.js";
 import { openStore } from "../../src/store/open-store.js";
+import { dashboardBundle } from "../support/dashboard-bundle.js";
 import { AUTH, admissionAnswer, podReview, serveConfig, TEST_TOKEN } from "./support/serve-fixtures.js";
 import { type RunningServe, startServe } from "./support/serve-harness.js";
 
@@ -19,74 +20,6 @@ const DAY_MS = 86_400_000;
 // Attacker-controlled values as admission receives them: an image name and a namespace that carry markup
 const HOSTILE_IMAGE = `docker.io/team/x"><img src=x onerror="window.pwned=1">:1`;
 const HOSTILE_NAMESPACE = "<script>window.pwned=2</script>";
-
-/**
- * A bundle whose rules read only the image reference, so that admission decides without a registry: a
- * repository outside team/ is denied (STOP), the tag latest is a warning, and team/legacy's warning is
- * allowlisted by an item that expires in three days.
- */
-function bundle(now: number): Record<string, unknown> {
-  return {
-    id: "dashboard-e2e",
-    name: "Dashboard e2e",
-    version: "1_0",
-    policies: [
-      {
-        id: "naming",
-        name: "Naming",
-        version: "1_0",
-        rules: [
-          {
-            id: "team-only",
-            gate: "image_source",
-            trigger: "repository_name",
-            action: "STOP",
-            params: [
-              { name: "pattern", value: "team/[a-z]+" },
-              { name: "check", value: "no_match" },
-            ],
-          },
-          { id: "no-latest", gate: "image_source", trigger: "tag_latest", action: "WARN", params: [] },
-        ],
-      },
-    ],
-    whitelists: [
-      {
-        id: "exceptions",
-        name: "Reviewed exceptions",
-        version: "1_0",
-        items: [
-          {
-            id: "legacy-latest",
-            gate: "image_source",
-            trigger_id: "*",
-            expires_on: new Date(now + 3 * DAY_MS).toISOString(),
-            reason: "migrating off latest",
-            owner: "team-web",
-            scope: { images: ["docker.io/team/legacy:*"] },
-          },
-          {
-            id: "next-year",
-            gate: "image_source",
-            trigger_id: "nothing",
-            expires_on: new Date(now + 400 * DAY_MS).toISOString(),
-          },
-        ],
-      },
-    ],
-    mappings: [
-      {
-        id: "all",
-        name: "Everything",
-        registry: "*",
-        repository: "*",
-        image: { type: "tag", value: "*" },
-        policy_ids: ["naming"],
-        whitelist_ids: ["exceptions"],
-      },
-    ],
-  };
-}
 
 /** The images admitted, by namespace, and whether admission allows each. */
 const ADMITTED: { namespace: string; image: string; allowed: boolean }[] = [
@@ -118,7 +51,7 @@ describe("cipolice serve: the dashboard at /ui in headless Chromium", { skip, ti
     // Kept after the run, so that the screenshots can be looked at
     shots = mkdtempSync(join(tmpdir(), "cipolice-dashboard-shots-"));
     const policy = join(dir, "bundle.json");
-    writeFileSync(policy, JSON.stringify(bundle(Date.now())));
+    writeFileSync(policy, JSON.stringify(dashboardBundle(Date.now())));
     dbPath = join(dir, "dashboard.db");
     const store = { store: { type: "sqlite", path: dbPath } };
     [serve, locked, browser] = await Promise.all([

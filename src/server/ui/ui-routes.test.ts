@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { dashboardBundle } from "../../../test/support/dashboard-bundle.js";
 import { send, type TestAnswer } from "../../../test/support/http-client.js";
 import { createHttpServer, type HttpServer } from "../http-server.js";
 import { silentLogger } from "../logger.js";
@@ -11,72 +12,6 @@ import { type RunningServer, startServer } from "../start-server.js";
 import { registerUiRoutes } from "./ui-routes.js";
 
 const TOKEN = "ui-routes-token-0123456789";
-const DAY_MS = 86_400_000;
-
-// Rules that read only the image reference (no registry or store lookup): a repository outside team/ is
-// denied, the tag "latest" is a warning, and team/legacy's warning is allowlisted until soon.
-function bundle(now: number) {
-  return {
-    id: "ui-test",
-    name: "UI test bundle",
-    version: "1_0",
-    policies: [
-      {
-        id: "p",
-        name: "Naming",
-        version: "1_0",
-        rules: [
-          {
-            id: "naming",
-            gate: "image_source",
-            trigger: "repository_name",
-            action: "STOP",
-            params: [
-              { name: "pattern", value: "team/[a-z]+" },
-              { name: "check", value: "no_match" },
-            ],
-          },
-          { id: "latest", gate: "image_source", trigger: "tag_latest", action: "WARN", params: [] },
-        ],
-      },
-    ],
-    whitelists: [
-      {
-        id: "exceptions",
-        name: "Reviewed exceptions",
-        version: "1_0",
-        items: [
-          {
-            id: "legacy-latest",
-            gate: "image_source",
-            trigger_id: "*",
-            expires_on: new Date(now + 3 * DAY_MS).toISOString(),
-            reason: "migrating off latest",
-            owner: "team-web",
-            scope: { images: ["docker.io/team/legacy:*"] },
-          },
-          {
-            id: "far",
-            gate: "image_source",
-            trigger_id: "x",
-            expires_on: new Date(now + 400 * DAY_MS).toISOString(),
-          },
-        ],
-      },
-    ],
-    mappings: [
-      {
-        id: "all",
-        name: "Everything",
-        registry: "*",
-        repository: "*",
-        image: { type: "tag", value: "*" },
-        policy_ids: ["p"],
-        whitelist_ids: ["exceptions"],
-      },
-    ],
-  };
-}
 
 function review(namespace: string, image: string): string {
   return JSON.stringify({
@@ -104,7 +39,7 @@ describe("the dashboard routes on a real server context", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "cipolice-ui-routes-"));
     const path = join(dir, "bundle.json");
-    writeFileSync(path, JSON.stringify(bundle(Date.now())));
+    writeFileSync(path, JSON.stringify(dashboardBundle(Date.now())));
     server = await startServer({
       config: loadServeConfig(
         JSON.stringify({ listen: "127.0.0.1:0", auth: { tokens: [{ name: "ci", token: TOKEN }] } }),
@@ -196,7 +131,7 @@ describe("the dashboard routes on a real server context", () => {
     const year = await get(openUrl, "/ui/allowlists?days=500");
     assert.deepEqual(
       [...year.text.matchAll(/data-item="([^"]+)"/g)].map((m) => m[1]),
-      ["legacy-latest", "far"],
+      ["legacy-latest", "next-year"],
     );
   });
 
