@@ -1,13 +1,11 @@
 import { createReadStream } from "node:fs";
 import { join, posix, resolve } from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
-import { Parser, type ReadEntry } from "tar";
+import type { ReadEntry } from "tar";
 import { CipError, isCipError } from "../model/index.js";
 import { type ArchiveLimits, archiveLimits } from "./archive-limits.js";
 import { parseBlobDigest } from "./oci-layout.js";
 import type { LayerDescriptor } from "./resolved-image.js";
+import { scanTarStream } from "./tar-stream.js";
 import { verifiedStream } from "./verified-stream.js";
 
 /** One layer to stream: its digest (or, in a docker-archive, its path in the archive) and its bytes. */
@@ -125,19 +123,8 @@ async function* archiveLayers(
     queue.push(event);
     wake?.();
   };
-  const state = { archiveBytes: 0, tarBytes: 0, entries: 0, eof: false, failure: undefined as unknown };
-  const parser = new Parser({ strict: true, zstd: false, brotli: false });
-  const fail = (error: unknown) => {
-    state.failure ??= error;
-    parser.abort(error as Error);
-  };
-  parser.on("entry", (entry: ReadEntry) => {
-    state.entries++;
-    if (state.entries > limits.maxEntries) {
-      entry.resume();
-      fail(archiveError("CIP_DECOMPRESSION_LIMIT", `it has more than ${limits.maxEntries} entries`, path));
-      return;
-    }
+  // Layers and manifest.json are handed to the consumer below as they pass; everything else is skipped
+  const onEntry = (entry: ReadEntry) => {
     const name = posix.normalize(entry.path).replace(/^\.\//, "");
     // Docker ≤24 links a layer shared by two images (`<id>/layer.tar -> ../<other>/layer.tar`)
     if ((entry.type === "SymbolicLink" || entry.type === "Link") && links.size < limits.maxEntries) {
@@ -148,13 +135,10 @@ async function* archiveLayers(
     const candidate = entry.type === "File" || entry.type === "OldFile" || entry.type === "ContiguousFile";
     if (candidate && (name === "manifest.json" || isLayerCandidate(name))) push({ entry });
     else entry.resume();
-  });
-  parser.on("eof", () => {
-    state.eof = true;
-  });
-  parser.on("error", (error: unknown) => {
-    state.failure ??= error;
-  });
+  };
+  const archiveTooLarge = () =>
+    archiveError("CIP_INPUT_TOO_LARGE", `it is over the ${limits.maxArchiveBytes}-byte archive limit`, path);
+  const stopped = new AbortController();
   const feeding = (async () => {
     try {
       const head = await peekHead(source);
@@ -166,45 +150,31 @@ async function* archiveLayers(
         );
       }
       const gzip = head[0] === 0x1f && head[1] === 0x8b;
-      const count = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          state.archiveBytes += chunk.length;
-          if (state.archiveBytes > limits.maxArchiveBytes) {
-            done(
-              archiveError(
-                "CIP_INPUT_TOO_LARGE",
-                `it is over the ${limits.maxArchiveBytes}-byte archive limit`,
-                path,
-              ),
-            );
-          } else done(null, chunk);
-        },
-      });
-      const feed = async (tar: AsyncIterable<Buffer>) => {
-        for await (const chunk of tar) {
-          state.tarBytes += chunk.length;
-          if (state.tarBytes > limits.maxDecompressedBytes) {
-            throw archiveError(
+      const { failure } = await scanTarStream(
+        source,
+        gzip,
+        {
+          compressed: (c) => (c.compressedBytes > limits.maxArchiveBytes ? archiveTooLarge() : undefined),
+          tar: (c) => {
+            if (c.compressedBytes > limits.maxArchiveBytes) return archiveTooLarge();
+            if (c.tarBytes <= limits.maxDecompressedBytes) return undefined;
+            return archiveError(
               "CIP_DECOMPRESSION_LIMIT",
               `its tar stream is over the ${limits.maxDecompressedBytes}-byte decompressed size limit`,
               path,
             );
-          }
-          if (!parser.write(chunk)) await parserDrained(parser);
-          if (state.failure !== undefined) throw state.failure;
-          if (state.eof) return;
-        }
-      };
-      if (gzip) await pipeline(source, count, createGunzip({ chunkSize: 64 * 1024 }), feed);
-      else await pipeline(source, count, feed);
-      parser.end();
-      push({ done: true });
+          },
+          entry: (c) =>
+            c.entries > limits.maxEntries
+              ? archiveError("CIP_DECOMPRESSION_LIMIT", `it has more than ${limits.maxEntries} entries`, path)
+              : undefined,
+        },
+        onEntry,
+        stopped.signal,
+      );
+      push(failure === undefined ? { done: true } : { error: failure });
     } catch (error) {
-      // Leaving the feed at the end-of-archive marker aborts the streams before it: that is a success
-      if (state.eof && state.failure === undefined) {
-        parser.end();
-        push({ done: true });
-      } else push({ error: state.failure ?? error });
+      push({ error });
     }
   })();
   try {
@@ -244,7 +214,7 @@ async function* archiveLayers(
     }
   } finally {
     // A consumer that stops early leaves the parser waiting on an entry: abort it so feeding ends
-    if (!state.eof) fail(new Error("the reading of layers stopped"));
+    stopped.abort(new Error("the reading of layers stopped"));
     source.destroy();
     await feeding;
   }
@@ -364,21 +334,6 @@ async function peekHead(stream: NodeJS.ReadableStream & { unshift(chunk: Buffer)
   const head = Buffer.concat(taken, length);
   if (length > 0) stream.unshift(head);
   return head;
-}
-
-/** Resolves when a node-tar parser wants more input, or can take none (an error or abort happened). */
-export function parserDrained(parser: Parser): Promise<void> {
-  return new Promise((done) => {
-    const finish = () => {
-      parser.off("drain", finish);
-      parser.off("error", finish);
-      parser.off("abort", finish);
-      done();
-    };
-    parser.on("drain", finish);
-    parser.on("error", finish);
-    parser.on("abort", finish);
-  });
 }
 
 /** The chosen image's `Layers` of manifest.json, as archive paths. */

@@ -1,12 +1,11 @@
 import { createReadStream, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
-import { type Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
-import { Parser, type ReadEntry } from "tar";
+import type { Readable } from "node:stream";
+import type { ReadEntry } from "tar";
 import { formatBytes } from "../io/format-bytes.js";
 import { CipError } from "../model/index.js";
 import type { ArchiveLimits } from "./archive-limits.js";
+import { scanTarStream, type TarEntryCallback, type TarStreamCounts } from "./tar-stream.js";
 
 /** How messages name the archive, and what to do with one that is not a tar. */
 export interface TarLabel {
@@ -33,19 +32,11 @@ export type TarEntryHandler = (entry: ReadEntry, fail: (error: CipError) => void
 /** The bytes a zstd frame starts with (RFC 8878); Node 20's zlib has no zstd. */
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
-interface ScanState extends TarScan {
-  eof: boolean;
-  /** The parser was ended after the last byte worth reading: a stream aborted then is not an error. */
-  finished: boolean;
-  failure: unknown;
-}
-
 /**
- * Streams a tar file (gzip-compressed or not) once and hands each entry to `onEntry`, in time linear in
- * the bytes that matter: reading stops at the end-of-archive marker (two zero blocks), since node-tar
- * keeps every byte after it in one buffer it grows by copying, which is quadratic on a file of zeros.
- * The archive's bytes as read, its tar stream once decompressed and its entries are counted against
- * `limits`: CIP_INPUT_TOO_LARGE for the archive, CIP_DECOMPRESSION_LIMIT for the others.
+ * Streams a tar file (gzip-compressed or not) once and hands each entry to `onEntry` (scanTarStream), in time
+ * linear in the bytes that matter. The archive's bytes as read, its tar stream once decompressed and its
+ * entries are counted against `limits`: CIP_INPUT_TOO_LARGE for the archive, CIP_DECOMPRESSION_LIMIT for the
+ * others.
  */
 export async function scanTar(
   path: string,
@@ -54,114 +45,42 @@ export async function scanTar(
   onEntry: TarEntryHandler,
 ): Promise<TarScan> {
   const { source, gzip } = await openArchive(path, label, limits);
-  const state: ScanState = {
+  const { counts, failure } = await scanTarStream(
+    source,
     gzip,
-    archiveBytes: 0,
-    tarBytes: 0,
-    entries: 0,
-    eof: false,
-    finished: false,
-    failure: undefined,
-  };
-  // Compression options off: the parser would otherwise decompress a gzip or zstd inside, unbounded
-  const parser = new Parser({ strict: true, zstd: false, brotli: false });
-  const fail = (error: unknown) => {
-    state.failure ??= error;
-    parser.abort(error as Error);
-  };
-  parser.on("entry", (entry: ReadEntry) => {
-    if (state.failure !== undefined) {
-      entry.resume();
-      return;
-    }
-    try {
-      state.entries++;
-      if (state.entries > limits.maxEntries) throw entryLimit(state, limits, path, label);
-      onEntry(entry, fail);
-    } catch (error) {
-      entry.resume();
-      fail(error);
-    }
-  });
-  parser.on("eof", () => {
-    state.eof = true;
-  });
-  // In strict mode every bad header, truncation or abort arrives here; the first one is reported
-  parser.on("error", (error: unknown) => {
-    state.failure ??= error;
-  });
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      state.archiveBytes += chunk.length;
-      if (state.archiveBytes > limits.maxArchiveBytes) done(archiveTooLarge(state, limits, path, label));
-      else done(null, chunk);
+    {
+      compressed: (c) =>
+        c.compressedBytes > limits.maxArchiveBytes
+          ? archiveTooLarge(scanOf(c), limits, path, label)
+          : undefined,
+      tar: (c, chunk) => {
+        if (c.tarBytes === chunk.length && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+          return invalid(
+            `Cannot read ${label.what}: it is gzip-compressed twice (${path})`,
+            label.formatHint,
+          );
+        }
+        if (c.compressedBytes > limits.maxArchiveBytes)
+          return archiveTooLarge(scanOf(c), limits, path, label);
+        if (c.tarBytes > limits.maxDecompressedBytes)
+          return decompressedTooLarge(scanOf(c), limits, path, label);
+        return undefined;
+      },
+      entry: (c) => (c.entries > limits.maxEntries ? entryLimit(scanOf(c), limits, path, label) : undefined),
     },
-  });
-  const feed = (source: AsyncIterable<Buffer>) => feedParser(source, parser, state, limits, path, label);
-  try {
-    // 64 KiB output chunks, not zlib's 16 KiB: a quarter of the per-chunk work in the stages after it
-    if (gzip) await pipeline(source, count, createGunzip({ chunkSize: 64 * 1024 }), feed);
-    // A plain tar is its own tar stream: the feed counts its bytes, one stage fewer
-    else await pipeline(source, feed);
-  } catch (error) {
-    // Leaving the loop at the end-of-archive marker aborts the streams before it: that is a success
-    if (!state.finished) state.failure ??= error;
-  }
-  if (state.failure !== undefined) throw scanError(state.failure, gzip, path, label);
-  return { gzip, archiveBytes: state.archiveBytes, tarBytes: state.tarBytes, entries: state.entries };
+    onEntry as TarEntryCallback,
+  );
+  if (failure !== undefined) throw scanError(failure, gzip, path, label);
+  return scanOf(counts);
 }
 
-/**
- * Writes the tar stream into the parser, bounded, and stops at the end-of-archive marker. Its own
- * refusals go to the state, not thrown: pipeline reports a throw from here as a bare abort.
- */
-async function feedParser(
-  source: AsyncIterable<Buffer>,
-  parser: Parser,
-  state: ScanState,
-  limits: ArchiveLimits,
-  path: string,
-  label: TarLabel,
-): Promise<void> {
-  for await (const chunk of source) {
-    if (state.tarBytes === 0 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
-      state.failure ??= invalid(
-        `Cannot read ${label.what}: it is gzip-compressed twice (${path})`,
-        label.formatHint,
-      );
-      return;
-    }
-    state.tarBytes += chunk.length;
-    if (!state.gzip) state.archiveBytes = state.tarBytes;
-    if (state.archiveBytes > limits.maxArchiveBytes) {
-      state.failure ??= archiveTooLarge(state, limits, path, label);
-      return;
-    }
-    if (state.tarBytes > limits.maxDecompressedBytes) {
-      state.failure ??= decompressedTooLarge(state, limits, path, label);
-      return;
-    }
-    if (!parser.write(chunk)) await drained(parser);
-    if (state.failure !== undefined) return;
-    if (state.eof) break;
-  }
-  parser.end();
-  state.finished = true;
-}
-
-/** Resolves when the parser wants more, or can take nothing more (an error or abort is in the state). */
-function drained(parser: Parser): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      parser.off("drain", done);
-      parser.off("error", done);
-      parser.off("abort", done);
-      resolve();
-    };
-    parser.on("drain", done);
-    parser.on("error", done);
-    parser.on("abort", done);
-  });
+function scanOf(counts: TarStreamCounts): TarScan {
+  return {
+    gzip: counts.gzip,
+    archiveBytes: counts.compressedBytes,
+    tarBytes: counts.tarBytes,
+    entries: counts.entries,
+  };
 }
 
 /**

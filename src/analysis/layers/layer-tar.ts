@@ -1,8 +1,5 @@
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
-import { Parser, type ReadEntry } from "tar";
-import { parserDrained } from "../../image/layer-streams.js";
+import type { ReadEntry } from "tar";
+import { scanTarStream } from "../../image/tar-stream.js";
 import { formatBytes } from "../../io/format-bytes.js";
 import { CipError, isCipError } from "../../model/index.js";
 
@@ -39,17 +36,11 @@ const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 const LIMIT_HINT =
   "Raise the limit with --max-decompressed-size BYTES for an image you trust; a layer expanding this much may be a decompression bomb.";
 
-interface State extends LayerTarScan {
-  eof: boolean;
-  finished: boolean;
-  failure: unknown;
-}
-
 /**
- * Streams one layer (a gzip-compressed or plain tar; zstd is refused) through node-tar once, handing each
- * entry to `onEntry`, as src/image/tar-scan.ts reads an archive file but from any byte stream (a blob
- * file, an HTTP body, an entry of an outer tar). Stops at the end-of-archive marker. Decompressed bytes
- * are counted against the layer's limit and the image's budget, entries likewise: CIP_DECOMPRESSION_LIMIT.
+ * Streams one layer (a gzip-compressed or plain tar; zstd is refused) through node-tar once (scanTarStream),
+ * handing each entry to `onEntry`, from any byte stream (a blob file, an HTTP body, an entry of an outer tar).
+ * An empty layer (only the end-of-archive marker) has no entries. Decompressed bytes are counted against the
+ * layer's limit and the image's budget, entries likewise: CIP_DECOMPRESSION_LIMIT.
  */
 export async function scanLayerTar(
   source: AsyncIterable<Buffer>,
@@ -71,110 +62,54 @@ export async function scanLayerTar(
     );
   }
   const gzip = head.bytes[0] === 0x1f && head.bytes[1] === 0x8b;
-  const state: State = {
-    gzip,
-    compressedBytes: 0,
-    tarBytes: 0,
-    entries: 0,
-    eof: false,
-    finished: false,
-    failure: undefined,
-  };
-  const parser = new Parser({ strict: true, zstd: false, brotli: false });
-  const fail = (error: unknown) => {
-    state.failure ??= error;
-    parser.abort(error as Error);
-  };
-  parser.on("entry", (entry: ReadEntry) => {
-    if (state.failure !== undefined) {
-      entry.resume();
-      return;
-    }
-    try {
-      state.entries++;
-      budget.entries++;
-      if (state.entries > limits.maxLayerEntries || budget.entries > limits.maxImageEntries) {
-        const perLayer = state.entries > limits.maxLayerEntries;
-        throw new CipError(
-          "CIP_DECOMPRESSION_LIMIT",
-          perLayer
-            ? `Cannot read layer: it has more than ${limits.maxLayerEntries} entries, the layer entry limit (stopped after ${state.tarBytes} bytes of tar) (${where})`
-            : `Cannot read layer: the image's layers have more than ${limits.maxImageEntries} entries together, the image entry limit (${where})`,
-          { hint: "Raise the entry limit for an image you trust." },
-        );
-      }
-      onEntry(entry, fail);
-    } catch (error) {
-      entry.resume();
-      fail(error);
-    }
-  });
-  parser.on("eof", () => {
-    state.eof = true;
-  });
-  parser.on("error", (error: unknown) => {
-    state.failure ??= error;
-  });
   const replay = async function* (): AsyncGenerator<Buffer> {
     if (head.bytes.length > 0) yield head.bytes;
     if (head.done) return;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   };
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      state.compressedBytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const feed = async (tar: AsyncIterable<Buffer>): Promise<void> => {
-    for await (const chunk of tar) {
-      // An empty layer is just the end-of-archive marker, which node-tar calls an unrecognised format
-      if (state.tarBytes === 0 && chunk.length >= 1024 && chunk.subarray(0, 1024).every((b) => b === 0)) {
-        state.tarBytes += chunk.length;
+  const result = await scanTarStream(
+    replay(),
+    gzip,
+    {
+      acceptEmpty: true,
+      tar: (counts, chunk) => {
         budget.tarBytes += chunk.length;
-        state.eof = true;
-        state.finished = true;
-        return;
-      }
-      state.tarBytes += chunk.length;
-      budget.tarBytes += chunk.length;
-      if (!gzip) state.compressedBytes = state.tarBytes;
-      if (state.tarBytes > limits.maxLayerBytes || budget.tarBytes > limits.maxImageBytes) {
-        const perLayer = state.tarBytes > limits.maxLayerBytes;
+        if (counts.tarBytes <= limits.maxLayerBytes && budget.tarBytes <= limits.maxImageBytes)
+          return undefined;
+        const perLayer = counts.tarBytes > limits.maxLayerBytes;
         const limit = perLayer ? limits.maxLayerBytes : limits.maxImageBytes;
-        const from = gzip ? `, expanded from ${state.compressedBytes} compressed bytes` : "";
-        state.failure ??= new CipError(
+        const from = gzip ? `, expanded from ${counts.compressedBytes} compressed bytes` : "";
+        return new CipError(
           "CIP_DECOMPRESSION_LIMIT",
-          `Cannot read layer: ${perLayer ? "its" : "the image's"} tar stream is over the ${formatBytes(limit)} decompressed size limit${perLayer ? "" : " for all layers"} (stopped after ${state.tarBytes} bytes of this layer${from}) (${where})`,
+          `Cannot read layer: ${perLayer ? "its" : "the image's"} tar stream is over the ${formatBytes(limit)} decompressed size limit${perLayer ? "" : " for all layers"} (stopped after ${counts.tarBytes} bytes of this layer${from}) (${where})`,
           { hint: LIMIT_HINT },
         );
-        return;
-      }
-      if (!parser.write(chunk)) await parserDrained(parser);
-      if (state.failure !== undefined) return;
-      if (state.eof) break;
-    }
-    parser.end();
-    state.finished = true;
-  };
-  try {
-    if (gzip) await pipeline(replay(), count, createGunzip({ chunkSize: 64 * 1024 }), feed);
-    else await pipeline(replay(), feed);
-  } catch (error) {
-    if (!state.finished) state.failure ??= error;
-  }
+      },
+      entry: (counts) => {
+        budget.entries++;
+        if (counts.entries <= limits.maxLayerEntries && budget.entries <= limits.maxImageEntries)
+          return undefined;
+        const perLayer = counts.entries > limits.maxLayerEntries;
+        return new CipError(
+          "CIP_DECOMPRESSION_LIMIT",
+          perLayer
+            ? `Cannot read layer: it has more than ${limits.maxLayerEntries} entries, the layer entry limit (stopped after ${counts.tarBytes} bytes of tar) (${where})`
+            : `Cannot read layer: the image's layers have more than ${limits.maxImageEntries} entries together, the image entry limit (${where})`,
+          { hint: "Raise the entry limit for an image you trust." },
+        );
+      },
+    },
+    onEntry,
+  );
+  let failure = result.failure;
   // The source may still hold bytes after the end marker (padding): release it. A verifying source
   // reads them to check its digest, and its refusal counts
   await iterator.return?.().catch((error: unknown) => {
-    if (isCipError(error)) state.failure ??= error;
+    if (isCipError(error)) failure ??= error;
   });
-  if (state.failure !== undefined) throw layerError(state.failure, gzip, where);
-  return {
-    gzip,
-    compressedBytes: state.compressedBytes,
-    tarBytes: state.tarBytes,
-    entries: state.entries,
-  };
+  if (failure !== undefined) throw layerError(failure, gzip, where);
+  const { compressedBytes, tarBytes, entries } = result.counts;
+  return { gzip, compressedBytes, tarBytes, entries };
 }
 
 async function firstBytes(iterator: AsyncIterator<Buffer>): Promise<{ bytes: Buffer; done: boolean }> {
