@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type AsyncMessage, Connection, ConsumerStatus } from "rabbitmq-client";
 import { CipError } from "../model/index.js";
 import type { ActionRecord, EventStore } from "../service/store-ports.js";
@@ -7,7 +8,7 @@ import {
   eventQueueDeclaration,
   eventQueueTopology,
 } from "./amqp-topology.js";
-import { sleep, withTimeout } from "./async-util.js";
+import { withTimeout } from "./async-util.js";
 import { decodeMessageBody, MAX_MESSAGE_BYTES, messageIdOf } from "./message-body.js";
 import { brokerLocation, queueError } from "./queue-error.js";
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CipError } from "../../model/index.js";
 import type { HttpResponse } from "./http-request.js";
 import { uploadLocation, withQueryParameter } from "./push-location.js";
@@ -9,7 +10,6 @@ import {
   isRetryableStatus,
   MAX_RETRY_AFTER_MS,
   retryAfterMs,
-  sleep,
   type TransportRequestInit,
 } from "./transport.js";
 

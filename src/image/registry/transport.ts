@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { HttpClient, type HttpRequestInit, type HttpResponse } from "./http-request.js";
 import { isTransientNetworkError, networkFailure } from "./registry-errors.js";
 
@@ -105,9 +106,4 @@ export function retryAfterMs(value: string | null, now: number = Date.now()): nu
 /** The wait before retry `attempt` (0-based): exponential from 250 ms, with jitter. */
 export function backoff(attempt: number): number {
   return BASE_BACKOFF_MS * 2 ** attempt + Math.floor(Math.random() * BASE_BACKOFF_MS);
-}
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
