@@ -40,10 +40,11 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
   const answerFor = admissionAnswerMemo(ANSWER_MEMO_ENTRIES);
   // Pods whose annotations exceed the bounds keep coming once one does: said once, not per request
   let ignoredLogged = false;
-  const noteIgnored = (log: ParsedRequest["log"], ignored: string | undefined) => {
+  // Takes the request, not its logger: the logger is made on first use, which the usual request never needs
+  const noteIgnored = (req: ParsedRequest, ignored: string | undefined) => {
     if (ignored === undefined || ignoredLogged) return;
     ignoredLogged = true;
-    log.warn({ ignored }, "pod annotations beyond the bounds are not used by selectors (logged once)");
+    req.log.warn({ ignored }, "pod annotations beyond the bounds are not used by selectors (logged once)");
   };
   return (routes) => {
     const admissionPath = ADMISSION_PATH.slice("/k8s".length);
@@ -69,7 +70,7 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
           return answerFor(review, result);
         };
         pending.set(req, { references: review.references, namespace: review.namespace, respond });
-        noteIgnored(req.log, review.annotationsIgnored);
+        noteIgnored(req, review.annotationsIgnored);
         const result = await admitImages(
           context.assessor,
           review.references,
@@ -125,7 +126,7 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
           });
         };
         pending.set(req, { references: review.images, namespace: review.namespace, respond });
-        noteIgnored(req.log, review.annotationsIgnored);
+        noteIgnored(req, review.annotationsIgnored);
         const result = await admitImages(
           context.assessor,
           review.images,
