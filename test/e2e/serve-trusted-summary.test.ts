@@ -20,7 +20,7 @@ import {
   podReview,
   serveConfig,
 } from "./support/serve-fixtures.js";
-import { type RunningServe, startServe } from "./support/serve-harness.js";
+import { type RunningServe, startServe, waitForLog } from "./support/serve-harness.js";
 
 // A decision made in CI, signed as a SLSA verification summary (`check --attest`), is trusted at admission:
 // `cipolice serve` with the CI key among its trusted keys admits the image without evaluating it again and
@@ -96,10 +96,10 @@ describe("cipolice serve trusts signed verification summaries", { skip }, () => 
     const answer = await server.request("POST", "/k8s/admission", podReview("prod", [image]));
     const response = admissionAnswer(answer.json);
     assert.equal(response.allowed, true, answer.text);
-    const logged = server
-      .logs()
-      .split("\n")
-      .filter((l) => l.includes('"origin":"admission"') && l.includes("trusted verification summary"));
+    // The decision log reaches this process through the server's stdout, which may come after the answer
+    const logged = (
+      await waitForLog(server, "trusted verification summary", (l) => l.origin === "admission")
+    ).map((l) => JSON.stringify(l));
     assert.ok(logged.length > 0, `no decision log line says it was trusted:\n${server.logs().slice(-3000)}`);
     assert.match(logged[0] ?? "", /signed by ci/);
     assert.match(logged[0] ?? "", /"decisions":\[\]/);

@@ -213,7 +213,7 @@ export function logLines(serve: Pick<RunningServe, "logs">, text: string): Recor
 }
 
 /**
- * Waits (at most `withinMs`, default 3 s) for log lines whose `msg` contains `text` and that `match`, since
+ * Waits (at most `withinMs`, default 3 s) for log lines that contain `text` and that `match`, since
  * the server writes its log asynchronously, after the answer. Returns them (empty when none came).
  */
 export async function waitForLog(
