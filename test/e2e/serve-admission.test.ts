@@ -264,17 +264,25 @@ describe("cipolice serve: admission, the report store and the decision cache", {
     );
     assert.equal(onB.answer.decision?.bundle?.digest, onA.decision?.bundle?.digest);
     assert.equal(onB.answer.digest, digest);
-    // Each replica evaluates for itself (a decision id derives from its evaluation time), into the one store
-    const listed = await replicaB.request(
-      "GET",
-      `/v1/decisions?image=${encodeURIComponent(ref)}&limit=50`,
-      undefined,
-      AUTH,
-    );
-    const ids = (listed.json as { decisions: StoredDecision[] }).decisions.map((d) => d.decisionId);
-    for (const id of [onA.decision?.decisionId, onB.answer.decision?.decisionId]) {
-      assert.ok(id && ids.includes(id), `${id} not among ${ids.join(", ")}`);
+    // Each replica evaluates for itself (a decision id derives from its evaluation time), into the one store.
+    // A decision is stored after it is answered, so the list is read until both are there (at most 5 s)
+    const wanted = [onA.decision?.decisionId, onB.answer.decision?.decisionId];
+    let ids: string[] = [];
+    for (
+      const started = Date.now();
+      Date.now() - started < 5000;
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
+      const listed = await replicaB.request(
+        "GET",
+        `/v1/decisions?image=${encodeURIComponent(ref)}&limit=50`,
+        undefined,
+        AUTH,
+      );
+      ids = (listed.json as { decisions: StoredDecision[] }).decisions.map((d) => d.decisionId);
+      if (wanted.every((id) => id !== undefined && ids.includes(id))) break;
     }
+    for (const id of wanted) assert.ok(id && ids.includes(id), `${id} not among ${ids.join(", ")}`);
     // A second push, to the other replica, changes the answer of the first
     const second = await replicaB.request(
       "PUT",
