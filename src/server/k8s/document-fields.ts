@@ -87,33 +87,6 @@ export function optionalList(object: JsonObject, key: string, path: string, docu
   return value;
 }
 
-/**
- * Reads an optional map of strings (labels, annotations): absent and null give an empty map; a non-object
- * or a non-string value is an error naming the exact key.
- */
-export function optionalStringMap(
-  object: JsonObject,
-  key: string,
-  path: string,
-  document: string,
-): Record<string, string> {
-  const value = object[key];
-  const here = childPath(path, key);
-  if (value === undefined || value === null) return {};
-  if (!isJsonObject(value)) {
-    throw invalidDocument(document, `expected a map of strings, got ${describeJson(value)}`, here);
-  }
-  const entries = Object.entries(value);
-  for (const [name, entry] of entries) {
-    if (typeof entry !== "string") {
-      const at = `${here}[${quoteValue(name)}]`;
-      throw invalidDocument(document, `expected a string, got ${describeJson(entry)}`, at);
-    }
-  }
-  // fromEntries defines own properties, so a "__proto__" key stays a key and never becomes a prototype.
-  return Object.fromEntries(entries) as Record<string, string>;
-}
-
 /** How much of a map of strings is read at most (annotations: the pod's, from a request body). */
 export interface MapBounds {
   maxKeys: number;
