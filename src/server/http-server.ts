@@ -254,7 +254,24 @@ class ServerCore {
     }
     // Unref'd: an open socket keeps the process alive anyway, and a closed server must not wait on it.
     reply.timer = setTimeout(deadlinePassed, state.deadlineMs, reply, route).unref();
-    runHandler(route, request, reply);
+    const answerFromBody = route.options.answerFromBody;
+    if (answerFromBody === undefined) {
+      runHandler(route, request, reply);
+      return;
+    }
+    request.readBody((error, body) => {
+      if (error !== undefined) {
+        reply.error(error);
+        return;
+      }
+      try {
+        if (answerFromBody(request, reply, body as Buffer)) return;
+      } catch (failure) {
+        reply.error(failure);
+        return;
+      }
+      runHandler(route, request, reply);
+    });
   };
 }
 

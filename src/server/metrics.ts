@@ -75,7 +75,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
     coalesced: cache.child(["coalesced"]),
   };
   const storeChild = storeErrors.child([]);
-  const decisionChildren = new Map<string, CounterChild>();
+  // By origin, then outcome: two lookups cost less than building a key text per decision
+  const decisionChildren = new Map<string, Map<string, CounterChild>>();
   const eventChildren = new Map<string, CounterChild>();
 
   return {
@@ -97,11 +98,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
       };
     },
     decision(origin, outcome) {
-      const key = `${origin}\u0000${outcome}`;
-      let child = decisionChildren.get(key);
+      let byOutcome = decisionChildren.get(origin);
+      if (byOutcome === undefined) {
+        byOutcome = new Map();
+        decisionChildren.set(origin, byOutcome);
+      }
+      let child = byOutcome.get(outcome);
       if (child === undefined) {
         child = decisions.child([origin, outcome]);
-        decisionChildren.set(key, child);
+        byOutcome.set(outcome, child);
       }
       child.value++;
     },

@@ -59,8 +59,26 @@ export class ParsedRequest {
    * gives the same buffer.
    */
   body(): Promise<Buffer> {
-    this.bodyRead ??= readBody(this.raw, this.bodyLimitBytes);
+    this.bodyRead ??= new Promise((resolve, reject) =>
+      readBody(this.raw, this.bodyLimitBytes, (error, body) =>
+        error === undefined ? resolve(body as Buffer) : reject(error),
+      ),
+    );
     return this.bodyRead;
+  }
+
+  /**
+   * Reads the body as {@link body} does, but calls back instead of resolving a promise (the server's
+   * synchronous fast path). Call it once, before anything else reads the body; `body()` gives the same
+   * buffer (or error) afterwards.
+   */
+  readBody(done: (error: unknown, body: Buffer | undefined) => void): void {
+    readBody(this.raw, this.bodyLimitBytes, (error, body) => {
+      this.bodyRead = error === undefined ? Promise.resolve(body as Buffer) : Promise.reject(error);
+      // Handled here: whoever reads it later gets the rejection then, and an unread one is no crash
+      this.bodyRead.catch(() => undefined);
+      done(error, body);
+    });
   }
 
   /**
@@ -104,46 +122,51 @@ export class ParsedRequest {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Reads a whole body within `limit` bytes, and calls back once: with the body or with the error. */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  done: (error: unknown, body: Buffer | undefined) => void,
+): void {
   const declared = req.headers["content-length"];
   const length = declared === undefined ? -1 : Number(declared);
-  if (length > limit) return Promise.reject(tooLarge(limit, `Content-Length is ${length} bytes`));
-  return new Promise((resolve, reject) => {
-    // Small bodies arrive as one chunk, which is returned as is; larger ones are joined once at the end.
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let failed = false;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limit) {
-        failed = true;
-        req.off("data", onData);
-        // No more reading: the answer goes out with Connection: close, which ends the upload.
-        req.pause();
-        reject(tooLarge(limit, `the body streamed is over ${formatBytes(limit)}`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    // Listeners are not removed on success: the request object is dropped with them right after.
-    req.once("end", () => {
-      if (failed) return;
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
-    });
-    req.once("error", () => {
-      if (failed) return;
-      failed = true;
-      reject(
-        new CipError(
-          "CIP_REQUEST_INVALID",
-          "Cannot read the request body: the client closed the connection",
-          {
-            hint: "Resend the request.",
-          },
-        ),
-      );
-    });
+  if (length > limit) {
+    done(tooLarge(limit, `Content-Length is ${length} bytes`), undefined);
+    return;
+  }
+  // Small bodies arrive as one chunk, which is returned as is; larger ones are joined once at the end.
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let settled = false;
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) {
+      settled = true;
+      req.off("data", onData);
+      // No more reading: the answer goes out with Connection: close, which ends the upload.
+      req.pause();
+      done(tooLarge(limit, `the body streamed is over ${formatBytes(limit)}`), undefined);
+      return;
+    }
+    chunks.push(chunk);
+  };
+  req.on("data", onData);
+  // Listeners are not removed on success: the request object is dropped with them right after. `on`, not
+  // `once`: `settled` keeps to one call, and `once` wraps every listener.
+  req.on("end", () => {
+    if (settled) return;
+    settled = true;
+    done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+  });
+  req.on("error", () => {
+    if (settled) return;
+    settled = true;
+    done(
+      new CipError("CIP_REQUEST_INVALID", "Cannot read the request body: the client closed the connection", {
+        hint: "Resend the request.",
+      }),
+      undefined,
+    );
   });
 }
 

@@ -19,6 +19,12 @@ export interface RouteOptions {
   bodyLimitBytes?: number;
   /** Require a bearer token; default true. Health, metrics and Kubernetes webhooks turn it off. */
   auth?: boolean;
+  /**
+   * A synchronous first look at the whole body, once it arrived (within the body limit): true when it
+   * answered, and the handler is not run. For answers known from the bytes alone (a repeated admission
+   * review), which then need no promise on their way.
+   */
+  answerFromBody?: (req: ParsedRequest, res: Reply, body: Buffer) => boolean;
 }
 
 /** A registered route, as the server runs it. */

@@ -24,6 +24,11 @@ export interface AdmissionResult {
   mode: FailMode;
   assessments: Assessment[];
   verdicts: ImageVerdict[];
+  /**
+   * Set when every image was answered from answers already known: the same request gets this same result
+   * while the assessor's answersGeneration is `generation` and the clock is before `freshUntil`.
+   */
+  fresh?: { generation: number; freshUntil: number };
 }
 
 /**
@@ -41,10 +46,32 @@ export async function admitImages(
   const context = withNamespaceLabels(asked, settings.namespaceLabels, assessor.readsNamespaceLabels);
   const mode = modeOf(context.namespace, settings);
   // Answers already known need no promise each: most admission requests end here
-  const known = references.map((image) => assessor.known(image, context));
-  const assessments = known.every((a) => a !== undefined)
-    ? (known as Assessment[])
-    : await Promise.all(references.map((image, i) => known[i] ?? assessor.assess(image, context, deadline)));
+  const generation = assessor.answersGeneration;
+  let freshUntil = Number.POSITIVE_INFINITY;
+  let allKnown = true;
+  const known = references.map((image) => {
+    const entry = assessor.knownEntry(image, context);
+    if (entry === undefined) {
+      allKnown = false;
+      return undefined;
+    }
+    if (entry.expiresAt < freshUntil) freshUntil = entry.expiresAt;
+    return entry.value;
+  });
+  if (allKnown) {
+    const assessments = known as Assessment[];
+    const verdicts = assessments.map((a) => verdictFor(a, mode));
+    return {
+      verdict: admissionVerdict(verdicts),
+      mode,
+      assessments,
+      verdicts,
+      fresh: { generation, freshUntil },
+    };
+  }
+  const assessments = await Promise.all(
+    references.map((image, i) => known[i] ?? assessor.assess(image, context, deadline)),
+  );
   const verdicts = assessments.map((a) => verdictFor(a, mode));
   return { verdict: admissionVerdict(verdicts), mode, assessments, verdicts };
 }

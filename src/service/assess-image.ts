@@ -16,7 +16,7 @@ import { checkImage } from "./check-image.js";
 import { RuleVerdicts } from "./rule-verdicts.js";
 import type { Store } from "./store-ports.js";
 import { factsFromStoredReports } from "./stored-report-facts.js";
-import { type CacheOutcome, TtlCache } from "./ttl-cache.js";
+import { type CacheOutcome, type Entry, TtlCache } from "./ttl-cache.js";
 
 /** What a question about one image is asked for: the context that selects mappings, and who asks. */
 export interface AssessContext {
@@ -219,15 +219,28 @@ export class ImageAssessor {
     return this.#decisions.size;
   }
 
-  /**
-   * Decides one image in a context. Never throws for what the image or the outside world does: an image
-   * that cannot be decided is an unknown outcome with its reason. Resolves by `deadline` at the latest.
-   */
   /** The answer to a question asked before and still fresh, without waiting; undefined when there is none. */
   known(image: string, context: AssessContext): Assessment | undefined {
     return this.#answers.peek(answerKey(image, context, this.#selectorKeys));
   }
 
+  /** As {@link known}, with the time (ms since the epoch) the answer stops being fresh. */
+  knownEntry(image: string, context: AssessContext): Entry<Assessment> | undefined {
+    return this.#answers.peekEntry(answerKey(image, context, this.#selectorKeys));
+  }
+
+  /**
+   * Grows whenever answers already given may no longer hold (a push, a verdict, new bundles). Whoever keeps
+   * an answer beyond {@link known} keeps it only while this stays the same and the answer is fresh.
+   */
+  get answersGeneration(): number {
+    return this.#answers.generation;
+  }
+
+  /**
+   * Decides one image in a context. Never throws for what the image or the outside world does: an image
+   * that cannot be decided is an unknown outcome with its reason. Resolves by `deadline` at the latest.
+   */
   async assess(image: string, context: AssessContext, deadline: number): Promise<Assessment> {
     // The same question asked again (most admission traffic) is answered without parsing or timers
     const frontKey = answerKey(image, context, this.#selectorKeys);

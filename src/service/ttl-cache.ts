@@ -1,9 +1,10 @@
 /** How a lookup in a TtlCache was answered. */
 export type CacheOutcome = "hit" | "miss" | "coalesced";
 
-interface Entry<V> {
-  value: V;
-  expiresAt: number;
+/** A cached value with the time it stops being fresh (ms since the epoch, on the cache's clock). */
+export interface Entry<V> {
+  readonly value: V;
+  readonly expiresAt: number;
 }
 
 /** Options of a TtlCache. */
@@ -46,6 +47,11 @@ export class TtlCache<K, V> {
 
   /** The fresh value for a key, or undefined; a hit makes the entry most recently used. */
   peek(key: K): V | undefined {
+    return this.peekEntry(key)?.value;
+  }
+
+  /** As {@link peek}, with the time the value stops being fresh. */
+  peekEntry(key: K): Entry<V> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= this.#now()) {
@@ -54,7 +60,7 @@ export class TtlCache<K, V> {
     }
     this.#entries.delete(key);
     this.#entries.set(key, entry);
-    return entry.value;
+    return entry;
   }
 
   /**

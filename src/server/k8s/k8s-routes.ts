@@ -4,6 +4,7 @@ import type { ParsedRequest } from "../request.js";
 import type { Routes } from "../router.js";
 import { recordDecision, type ServeContext } from "../serve-context.js";
 import {
+  type AdmissionAnswer,
   type AdmissionRequestImages,
   type AdmissionReviewResponse,
   admissionResponse,
@@ -11,11 +12,15 @@ import {
 } from "./admission-review.js";
 import { imageReviewResponse, parseImageReview } from "./image-review.js";
 import { ADMISSION_PATH, IMAGE_REVIEW_PATH } from "./paths.js";
+import { RepeatedReviews } from "./repeated-reviews.js";
 
 // The assessor answers this long before the route's deadline, so its answer (not the fallback) is the usual one
 const ASSESS_MARGIN_MS = 100;
 // Distinct admission answers remembered (a few per image and namespace in use); the oldest go first
 const ANSWER_MEMO_ENTRIES = 1000;
+// AdmissionReviews remembered by their bytes (a copy each, so bounded in count and size)
+const REPEATED_REVIEWS = 512;
+const REPEATED_REVIEW_BYTES = 64 * 1024;
 const JSON_TYPE = "application/json";
 const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -38,6 +43,15 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
     bodyLimitBytes: context.limits.admissionBodyBytes,
   };
   const answerFor = admissionAnswerMemo(ANSWER_MEMO_ENTRIES);
+  const repeats = new RepeatedReviews<ReviewMemo>({
+    maxEntries: REPEATED_REVIEWS,
+    maxBodyBytes: REPEATED_REVIEW_BYTES,
+  });
+  // A review read before, unless bundles started selecting on annotations since (it must be read again then)
+  const repeatOf = (body: Buffer) => {
+    const repeat = repeats.find(body);
+    return repeat?.value.readAnnotations === context.assessor.readsAnnotations ? repeat : undefined;
+  };
   // Pods whose annotations exceed the bounds keep coming once one does: said once, not per request
   let ignoredLogged = false;
   // Takes the request, not its logger: the logger is made on first use, which the usual request never needs
@@ -53,10 +67,23 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
       admissionPath,
       async (req, res) => {
         const started = Date.now();
-        // The review is read at fixed paths only, never walked, so deep nesting elsewhere in it is harmless
-        const review = parseAdmissionReview(await req.json({ walk: false }), {
-          readAnnotations: context.assessor.readsAnnotations,
-        });
+        const body = await req.body();
+        const readAnnotations = context.assessor.readsAnnotations;
+        const repeat = repeatOf(body);
+        let review: AdmissionRequestImages;
+        let memo: ReviewMemo | undefined;
+        if (repeat !== undefined) {
+          // Read before: only its answer has to be found again
+          memo = repeat.value;
+          review = { ...memo.review, uid: repeat.uid };
+        } else {
+          // The review is read at fixed paths only, never walked, so deep nesting elsewhere in it is harmless
+          review = parseAdmissionReview(await req.json({ walk: false }), { readAnnotations });
+          if (review.inspected) {
+            memo = { review, readAnnotations, answered: undefined };
+            repeats.observe(body, review.uid, memo, requestUid);
+          }
+        }
         if (!review.inspected) {
           req.log.info(
             { uid: review.uid, kind: review.kind.kind, skipped: review.skipped },
@@ -66,8 +93,14 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
           return;
         }
         const respond = (result: AdmissionResult) => {
-          answerAdmission(context, review, result);
-          return answerFor(review, result);
+          answerAdmission(context, review.uid, review.namespace, result);
+          const text = answerFor(review, result);
+          if (memo !== undefined && result.fresh !== undefined && text !== undefined) {
+            memo.answered = { ...result.fresh, result, text };
+          }
+          return text === undefined
+            ? JSON.stringify(admissionResponse(review, answerOf(result)))
+            : `${text.before}${JSON.stringify(review.uid)}${text.after}`;
         };
         pending.set(req, { references: review.references, namespace: review.namespace, respond });
         noteIgnored(req, review.annotationsIgnored);
@@ -88,6 +121,23 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
       {
         ...routeOptions,
         name: "k8s-admission",
+        // The same review as before, answered from the same known answers still fresh: the same answer with
+        // this request's uid, straight from the bytes
+        answerFromBody: (_req, res, body) => {
+          const repeat = repeatOf(body);
+          const answered = repeat?.value.answered;
+          if (
+            repeat === undefined ||
+            answered === undefined ||
+            answered.generation !== context.assessor.answersGeneration ||
+            Date.now() >= answered.freshUntil
+          ) {
+            return false;
+          }
+          answerAdmission(context, repeat.uid, repeat.value.review.namespace, answered.result);
+          res.send(200, answerBytes(answered.text, repeat.uid), JSON_TYPE);
+          return true;
+        },
         onDeadline: (req, res) => {
           const known = pending.get(req);
           if (!known) return;
@@ -160,14 +210,15 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
 
 function answerAdmission(
   context: ServeContext,
-  review: AdmissionRequestImages,
+  uid: string,
+  namespace: string,
   result: AdmissionResult,
 ): void {
   for (const [i, assessment] of result.assessments.entries()) {
     recordDecision(context, {
       origin: "admission",
-      requestId: review.uid,
-      ...(review.namespace ? { namespace: review.namespace } : {}),
+      requestId: uid,
+      ...(namespace ? { namespace } : {}),
       allowed: result.verdicts[i]?.allowed ?? false,
       failMode: result.mode,
       assessment,
@@ -182,19 +233,14 @@ function answerAdmission(
  */
 function admissionAnswerMemo(
   maxEntries: number,
-): (review: AdmissionRequestImages, result: AdmissionResult) => string {
+): (review: AdmissionRequestImages, result: AdmissionResult) => AnswerText | undefined {
   const byText = new Map<string, AnswerText>();
   // One image's verdict is one object while its decision is cached: no key text to build
   const byVerdict = new WeakMap<ImageVerdict, Partial<Record<string, AnswerText>>>();
   return (review, result) => {
+    // An empty uid is refused by admissionResponse: the caller lets it say so
+    if (review.uid === "") return undefined;
     const { allowed, message, warnings } = result.verdict;
-    const answer = {
-      allowed,
-      ...(message ? { message } : {}),
-      ...(warnings.length > 0 ? { warnings } : {}),
-    };
-    // An empty uid is refused by admissionResponse: let it say so
-    if (review.uid === "") return JSON.stringify(admissionResponse(review, answer));
     const only = result.verdicts.length === 1 ? result.verdicts[0] : undefined;
     let known: AnswerText | undefined;
     let key = "";
@@ -207,7 +253,9 @@ function admissionAnswerMemo(
       known = byText.get(key);
     }
     if (known === undefined) {
-      known = answerText(admissionResponse({ apiVersion: review.apiVersion, uid: UID_MARK }, answer));
+      known = answerText(
+        admissionResponse({ apiVersion: review.apiVersion, uid: UID_MARK }, answerOf(result)),
+      );
       if (only !== undefined) {
         const entry = byVerdict.get(only) ?? {};
         entry[review.apiVersion] = known;
@@ -217,14 +265,49 @@ function admissionAnswerMemo(
         byText.set(key, known);
       }
     }
-    return `${known.before}${JSON.stringify(review.uid)}${known.after}`;
+    return known;
   };
 }
 
-/** An answer's JSON text around its uid. */
+/** The admission answer of a result: allowed, and the message and warnings when there are any. */
+function answerOf(result: AdmissionResult): AdmissionAnswer {
+  const { allowed, message, warnings } = result.verdict;
+  return { allowed, ...(message ? { message } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
+}
+
+/** What is kept of an AdmissionReview seen before: what was read from it, and its last answer while fresh. */
+interface ReviewMemo {
+  /** Read with its first sighting's uid, which each repeat replaces. */
+  review: AdmissionRequestImages;
+  /** Whether annotations were read: bundles that start selecting on them need the review read again. */
+  readAnnotations: boolean;
+  answered: { generation: number; freshUntil: number; result: AdmissionResult; text: AnswerText } | undefined;
+}
+
+/** JSON.parse's reading of a review's request uid (the probe of RepeatedReviews). */
+function requestUid(text: string): unknown {
+  const review = JSON.parse(text) as { request?: { uid?: unknown } } | null;
+  return review?.request?.uid;
+}
+
+/** An answer's JSON text around its uid, also encoded with the uid's quotes for repeated reviews. */
 interface AnswerText {
   before: string;
   after: string;
+  /** `before` and the uid's opening quote, UTF-8. */
+  head: Buffer;
+  /** The uid's closing quote and `after`, UTF-8. */
+  tail: Buffer;
+}
+
+/** The answer's bytes with a plain uid (no character JSON escapes) put in: copies, no encoding of the text. */
+function answerBytes(text: AnswerText, plainUid: string): Buffer {
+  const { head, tail } = text;
+  const out = Buffer.allocUnsafe(head.length + plainUid.length + tail.length);
+  head.copy(out, 0);
+  out.write(plainUid, head.length, "latin1");
+  tail.copy(out, head.length + plainUid.length);
+  return out;
 }
 
 // A uid no request has (NUL characters), found again in the serialized answer to cut it there
@@ -234,5 +317,7 @@ function answerText(response: AdmissionReviewResponse): AnswerText {
   const text = JSON.stringify(response);
   const mark = JSON.stringify(UID_MARK);
   const at = text.indexOf(mark);
-  return { before: text.slice(0, at), after: text.slice(at + mark.length) };
+  const before = text.slice(0, at);
+  const after = text.slice(at + mark.length);
+  return { before, after, head: Buffer.from(`${before}"`), tail: Buffer.from(`"${after}`) };
 }
