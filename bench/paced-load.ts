@@ -43,7 +43,9 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   const total = Math.round((options.rate * options.durationMs) / 1000);
   const intervalMs = 1000 / options.rate;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+  // Idle sockets are dropped before the server's 5 s keep-alive timeout would close them under a request
+  // (a reset that the server never saw as a request)
+  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64, timeout: 4_000 });
   const latencies = new Float64Array(total);
   const result = { sent: 0, non200: 0, wrong: 0, errors: 0, firstError: undefined as string | undefined };
   let answered = 0;

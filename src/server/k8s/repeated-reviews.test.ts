@@ -84,6 +84,16 @@ describe("repeated admission reviews", () => {
     assert.equal(memo.size, 0);
   });
 
+  test("reviews seen once, of the same shape (new pods of a ReplicaSet), do not push out one asked again and again", () => {
+    const memo = new RepeatedReviews<string>(OPTIONS);
+    const pod = (name: string, uid: string) => review(uid, `registry.example/team/${name}:1`);
+    observe(memo, pod("steady", "u1"));
+    observe(memo, pod("steady", "u2"));
+    for (let i = 0; i < 100; i++) observe(memo, pod(`p${String(i).padStart(5, "0")}`, `n${i}`));
+    assert.deepEqual(memo.find(pod("steady", "u3")), { value: "read", uid: "u3" });
+    assert.ok(memo.size <= 8, `one bucket holds at most 8, not ${memo.size}`);
+  });
+
   test("entries are bounded: the oldest go first", () => {
     const memo = new RepeatedReviews<string>({ maxEntries: 4, maxBodyBytes: 64 * 1024 });
     // Images of different lengths: each body is a bucket of its own

@@ -86,13 +86,21 @@ export class RepeatedReviews<T> {
     const { start, end } = span;
     // The parse read another uid than the one at this place: the place is not request.uid
     if (span.uid !== uid) return;
+    const key = bucketKey(start, body.length - end);
     const known = this.#match(body, start, end);
     if (known !== undefined) {
-      if (known.value === undefined && !this.#proven(known, body, uid, parseUid)) return;
+      if (known.value !== undefined) {
+        known.value = value;
+        return;
+      }
+      if (!this.#proven(known, body, uid, parseUid)) return;
       known.value = value;
+      // To the front of its bucket: found first, and dropped last when one-off reviews crowd the bucket
+      const bucket = this.#buckets.get(key) as Entry<T>[];
+      bucket.splice(bucket.indexOf(known), 1);
+      bucket.unshift(known);
       return;
     }
-    const key = bucketKey(start, body.length - end);
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       bucket = [];
@@ -105,9 +113,11 @@ export class RepeatedReviews<T> {
     // A copy: the request's buffer may be a slice of a pooled one
     bucket.push({ body: Buffer.from(body), start, end, uid, value: undefined });
     this.#size++;
-    // Bodies of the same length and shape (pods of one ReplicaSet) share a bucket: each is kept short
+    // Bodies of the same shape (pods of one ReplicaSet) share a bucket: each is kept short, the oldest
+    // review seen once going first
     if (bucket.length > MAX_BUCKET_ENTRIES) {
-      bucket.shift();
+      const once = bucket.findIndex((entry) => entry.value === undefined);
+      bucket.splice(once < 0 ? bucket.length - 1 : once, 1);
       this.#size--;
     }
     while (this.#size > this.#options.maxEntries) this.#dropOldest();
@@ -123,6 +133,7 @@ export class RepeatedReviews<T> {
     const bucket = this.#buckets.get(bucketKey(start, body.length - end));
     if (bucket === undefined) return undefined;
     const length = body.length;
+    // Proven entries stand first (see observe), so a review asked again and again is found at once
     for (const entry of bucket) {
       const other = entry.body;
       if (
@@ -154,7 +165,7 @@ export class RepeatedReviews<T> {
     const oldest = this.#buckets.entries().next().value;
     if (oldest === undefined) return;
     const [key, bucket] = oldest;
-    bucket.shift();
+    bucket.pop();
     this.#size--;
     if (bucket.length === 0) this.#buckets.delete(key);
   }
