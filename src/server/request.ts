@@ -14,6 +14,11 @@ export const REPORT_BODY_BYTES = 64 * 1024 * 1024;
 export class ParsedRequest {
   /** The bearer token's configured name, when the route requires a token. */
   tokenName: string | undefined = undefined;
+  /**
+   * What the route's deadline fallback needs, kept by its handler once the body is read. A field, not a
+   * WeakMap entry per request: those cost more to add and to collect than the rest of a cached answer.
+   */
+  fallbackState: unknown = undefined;
   private bodyRead: Promise<Buffer> | undefined = undefined;
   private queryParsed: URLSearchParams | undefined = undefined;
   private logger: ServerLogger | undefined = undefined;

@@ -24,11 +24,12 @@ const REPEATED_REVIEW_BYTES = 64 * 1024;
 const JSON_TYPE = "application/json";
 const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
 
-// What the deadline fallback needs from a request whose body was already read
-const pending = new WeakMap<
-  ParsedRequest,
-  { references: string[]; namespace: string; respond: (r: AdmissionResult) => unknown }
->();
+/** What the deadline fallback needs from a request whose body was already read (its fallbackState). */
+interface PendingReview {
+  references: string[];
+  namespace: string;
+  respond: (r: AdmissionResult) => unknown;
+}
 
 /**
  * The Kubernetes routes: the validating admission webhook and the ImagePolicyWebhook backend. Neither takes
@@ -102,7 +103,11 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
             ? JSON.stringify(admissionResponse(review, answerOf(result)))
             : `${text.before}${JSON.stringify(review.uid)}${text.after}`;
         };
-        pending.set(req, { references: review.references, namespace: review.namespace, respond });
+        req.fallbackState = {
+          references: review.references,
+          namespace: review.namespace,
+          respond,
+        } satisfies PendingReview;
         noteIgnored(req, review.annotationsIgnored);
         const result = await admitImages(
           context.assessor,
@@ -139,7 +144,7 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
           return true;
         },
         onDeadline: (req, res) => {
-          const known = pending.get(req);
+          const known = req.fallbackState as PendingReview | undefined;
           if (!known) return;
           const late = admissionPastDeadline(
             known.references,
@@ -175,7 +180,11 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
               : {}),
           });
         };
-        pending.set(req, { references: review.images, namespace: review.namespace, respond });
+        req.fallbackState = {
+          references: review.images,
+          namespace: review.namespace,
+          respond,
+        } satisfies PendingReview;
         noteIgnored(req, review.annotationsIgnored);
         const result = await admitImages(
           context.assessor,
@@ -194,7 +203,7 @@ export function registerK8sRoutes(context: ServeContext): (routes: Routes) => vo
         ...routeOptions,
         name: "k8s-imagereview",
         onDeadline: (req, res) => {
-          const known = pending.get(req);
+          const known = req.fallbackState as PendingReview | undefined;
           if (!known) return;
           res.json(
             200,
