@@ -20,6 +20,7 @@ export class ParsedRequest {
    */
   fallbackState: unknown = undefined;
   private bodyRead: Promise<Buffer> | undefined = undefined;
+  private bodyReadEarly: { error: unknown; body: Buffer | undefined } | undefined = undefined;
   private queryParsed: URLSearchParams | undefined = undefined;
   private logger: ServerLogger | undefined = undefined;
 
@@ -64,6 +65,10 @@ export class ParsedRequest {
    * gives the same buffer.
    */
   body(): Promise<Buffer> {
+    if (this.bodyRead === undefined && this.bodyReadEarly !== undefined) {
+      const { error, body } = this.bodyReadEarly;
+      this.bodyRead = error === undefined ? Promise.resolve(body as Buffer) : Promise.reject(error);
+    }
     this.bodyRead ??= new Promise((resolve, reject) =>
       readBody(this.raw, this.bodyLimitBytes, (error, body) =>
         error === undefined ? resolve(body as Buffer) : reject(error),
@@ -79,9 +84,8 @@ export class ParsedRequest {
    */
   readBody(done: (error: unknown, body: Buffer | undefined) => void): void {
     readBody(this.raw, this.bodyLimitBytes, (error, body) => {
-      this.bodyRead = error === undefined ? Promise.resolve(body as Buffer) : Promise.reject(error);
-      // Handled here: whoever reads it later gets the rejection then, and an unread one is no crash
-      this.bodyRead.catch(() => undefined);
+      // No promise unless body() is asked for later: the fast path that answers here needs none
+      this.bodyReadEarly = { error, body };
       done(error, body);
     });
   }
