@@ -20,7 +20,7 @@ const ASSESS_MARGIN_MS = 100;
 const ANSWER_MEMO_ENTRIES = 1000;
 // AdmissionReviews remembered by their bytes (a copy each, so bounded in count and size)
 const REPEATED_REVIEWS = 512;
-const REPEATED_REVIEW_BYTES = 64 * 1024;
+const REPEATED_REVIEW_BYTES = 32 * 1024;
 const JSON_TYPE = "application/json";
 const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
 

@@ -55,6 +55,9 @@ export class RepeatedReviews<T> {
   readonly #buckets = new Map<string, Entry<T>[]>();
   #size = 0;
   #probes = 0;
+  // Grows at every change of the entries, so a lookup made before one is not reused after it
+  #version = 0;
+  #last: Lookup<T> | undefined = undefined;
   readonly #options: RepeatedReviewsOptions;
 
   constructor(options: RepeatedReviewsOptions) {
@@ -68,11 +71,24 @@ export class RepeatedReviews<T> {
 
   /** What was remembered of a body equal to this one but for its uid, and this body's uid; else undefined. */
   find(body: Buffer): RepeatedReview<T> | undefined {
-    const span = uidSpan(body, this.#options.maxBodyBytes);
-    if (span === undefined) return undefined;
-    const entry = this.#match(body, span.start, span.end);
-    if (entry?.value === undefined) return undefined;
+    const { span, entry } = this.#lookup(body);
+    if (span === undefined || entry?.value === undefined) return undefined;
     return { value: entry.value, uid: span.uid };
+  }
+
+  /**
+   * The uid's place in a body and the entry it matches. The last lookup is reused while nothing was added
+   * or dropped since: a review that is no repeat is looked up by the route's fast path, then by its handler,
+   * then observed, and one bucket scan serves all three.
+   */
+  #lookup(body: Buffer): Lookup<T> {
+    const last = this.#last;
+    if (last !== undefined && last.body === body && last.version === this.#version) return last;
+    const span = uidSpan(body, this.#options.maxBodyBytes);
+    const entry = span === undefined ? undefined : this.#match(body, span.start, span.end);
+    const lookup = { body, version: this.#version, span, entry };
+    this.#last = lookup;
+    return lookup;
   }
 
   /**
@@ -81,13 +97,13 @@ export class RepeatedReviews<T> {
    * `parseUid` is JSON.parse's reading of the request uid, for the probe when both sightings had the same uid.
    */
   observe(body: Buffer, uid: string, value: T, parseUid: (text: string) => unknown): void {
-    const span = uidSpan(body, this.#options.maxBodyBytes);
+    const { span, entry: known } = this.#lookup(body);
     if (span === undefined) return;
     const { start, end } = span;
     // The parse read another uid than the one at this place: the place is not request.uid
     if (span.uid !== uid) return;
     const key = bucketKey(start, body.length - end);
-    const known = this.#match(body, start, end);
+    this.#version++;
     if (known !== undefined) {
       if (known.value !== undefined) {
         known.value = value;
@@ -125,6 +141,7 @@ export class RepeatedReviews<T> {
 
   /** Forgets every review. */
   clear(): void {
+    this.#version++;
     this.#buckets.clear();
     this.#size = 0;
   }
@@ -171,8 +188,16 @@ export class RepeatedReviews<T> {
   }
 }
 
-/** Reviews of one bucket kept at most (pods of one ReplicaSet differ only in names of the same length). */
-const MAX_BUCKET_ENTRIES = 8;
+/** A body's uid place and the entry it matched, as of a version of the entries. */
+interface Lookup<T> {
+  body: Buffer;
+  version: number;
+  span: { start: number; end: number; uid: string } | undefined;
+  entry: Entry<T> | undefined;
+}
+
+/** Reviews of one bucket kept at most (pods of one ReplicaSet differ only in names of the same length): each one-off review scans them. */
+const MAX_BUCKET_ENTRIES = 4;
 
 function bucketKey(before: number, after: number): string {
   return `${before}:${after}`;
