@@ -77,6 +77,19 @@ describe("repeated admission reviews", () => {
     assert.equal(memo.find(body("x5")), undefined);
   });
 
+  test("a body where the pattern stands earlier than where the last review had it is looked up there", () => {
+    const memo = new RepeatedReviews<string>(OPTIONS);
+    const plain = (uid: string) => review(uid);
+    // The same review with a field before the request that holds the pattern's bytes (its uid not the request's)
+    const nested = (uid: string) =>
+      Buffer.from(plain(uid).toString().replace('"request":{', '"x":{"request":{"uid":"n"}},"request":{'));
+    observe(memo, plain("p1"));
+    observe(memo, plain("p2"));
+    for (const uid of ["n1", "n2", "n3"]) observe(memo, nested(uid));
+    assert.equal(memo.find(nested("n4")), undefined);
+    assert.deepEqual(memo.find(plain("p3")), { value: "read", uid: "p3" });
+  });
+
   test("uids that JSON would escape, other layouts and large bodies are not remembered", () => {
     const memo = new RepeatedReviews<string>({ maxEntries: 16, maxBodyBytes: 400 });
     const escaped = Buffer.from(review("a").toString().replace('"uid":"a"', '"uid":"a\\u0041"'));
