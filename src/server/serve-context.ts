@@ -41,11 +41,22 @@ export interface DecisionEvent {
  * it was made now (a cache hit is the same decision again). Never throws and never waits.
  */
 export function recordDecision(context: ServeContext, event: DecisionEvent): void {
-  const { assessment } = event;
-  context.metrics.decision(event.origin, assessment.outcome);
+  if (countDecision(context, event.origin, event.assessment)) logDecision(context, event);
+}
+
+/**
+ * Counts one image's answer in metrics. True when it also has to be logged or stored (with logDecision):
+ * false for a cache hit with no decision log, most admission traffic, whose caller need not make the event.
+ */
+export function countDecision(context: ServeContext, origin: string, assessment: Assessment): boolean {
+  context.metrics.decision(origin, assessment.outcome);
   context.metrics.cache(assessment.cache);
-  // A cache hit with no decision log (most admission traffic) needs neither the time nor an entry
-  if (context.decisionLog === undefined && assessment.cache !== "miss") return;
+  return context.decisionLog !== undefined || assessment.cache === "miss";
+}
+
+/** The rest of recordDecision, after countDecision said it is needed: the decision log and the store. */
+export function logDecision(context: ServeContext, event: DecisionEvent): void {
+  const { assessment } = event;
   const decidedAt = context.now().toISOString();
   context.decisionLog?.write({
     time: decidedAt,

@@ -1,8 +1,9 @@
 import type { ImageVerdict } from "../../service/admission-verdict.js";
 import { type AdmissionResult, admissionPastDeadline, admitImages } from "../../service/admit-images.js";
+import type { Assessment } from "../../service/assess-image.js";
 import type { ParsedRequest } from "../request.js";
 import type { Routes } from "../router.js";
-import { recordDecision, type ServeContext } from "../serve-context.js";
+import { countDecision, logDecision, recordDecision, type ServeContext } from "../serve-context.js";
 import {
   type AdmissionAnswer,
   type AdmissionRequestImages,
@@ -223,8 +224,12 @@ function answerAdmission(
   namespace: string,
   result: AdmissionResult,
 ): void {
-  for (const [i, assessment] of result.assessments.entries()) {
-    recordDecision(context, {
+  const { assessments } = result;
+  for (let i = 0; i < assessments.length; i++) {
+    const assessment = assessments[i] as Assessment;
+    // A cache hit without a decision log is only counted: no event made for it
+    if (!countDecision(context, "admission", assessment)) continue;
+    logDecision(context, {
       origin: "admission",
       requestId: uid,
       ...(namespace ? { namespace } : {}),
