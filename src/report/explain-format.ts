@@ -50,7 +50,7 @@ function mappingSentence(decision: DecisionV1, bundle: Bundle | undefined): stri
   const m = decision.mapping;
   const mapping = bundle?.mappings[m.index];
   const selector = mapping
-    ? ` (registry ${mapping.registry}, repository ${mapping.repository}, ${mapping.image.type} ${mapping.image.value}${mapping.namespaces ? `, namespaces ${mapping.namespaces.join(", ")}` : ""}${mapping.environments ? `, environments ${mapping.environments.join(", ")}` : ""})`
+    ? ` (registry ${mapping.registry}, repository ${mapping.repository}, ${mapping.image.type} ${mapping.image.value}${mapping.namespaces ? `, namespaces ${mapping.namespaces.join(", ")}` : ""}${mapping.environments ? `, environments ${mapping.environments.join(", ")}` : ""}${selectorText("namespace labels", mapping.namespaceLabels)}${selectorText("annotations", mapping.annotations)})`
     : "";
   const lists =
     mapping && mapping.allowlistIds.length > 0
@@ -59,6 +59,13 @@ function mappingSentence(decision: DecisionV1, bundle: Bundle | undefined): stri
   const earlier =
     m.index > 0 ? ` The ${m.index} mapping${m.index === 1 ? "" : "s"} before it did not match.` : "";
   return `Mapping #${m.index + 1} ${m.name ?? m.id ?? ""}${selector} selected policies ${decision.policies.map(label).join(", ")}${lists}.${earlier}`;
+}
+
+/** A label or annotation selector as `, namespace labels tier=production, team=web*`; "" when there is none. */
+function selectorText(what: string, selector: Readonly<Record<string, string>> | undefined): string {
+  if (selector === undefined) return "";
+  const pairs = Object.entries(selector).map(([key, value]) => `${key}=${value}`);
+  return pairs.length === 0 ? "" : `, ${what} ${pairs.join(", ")}`;
 }
 
 function rowSentence(r: ResultRow): string {
